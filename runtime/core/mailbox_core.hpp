@@ -1,0 +1,906 @@
+// sluice::core::mailbox_core — the bounded ordinary lane of one mailbox.
+//
+// Contract
+// - Any thread may offer(); exactly one consumer at a time (the owning actor)
+//   calls pop(), hold()/unhold(), finish_drain() and grant().
+// - One mutex guards the queue, the waiter FIFO and the credit leases, so
+//   every admission decision (check capacity, park, evict, spend credit) is
+//   atomic with the queue change it implies. Critical sections are O(1)
+//   except lease detach and the waiter timeout path, which scan short lists.
+// - Counters are published through relaxed atomics (counters.hpp) and can be
+//   read at any time without the mutex.
+// - Ownership of elements: an accepted or parked element belongs to the core
+//   until pop() returns it or close() hands it out; a refused element stays
+//   with the caller ("handed back").
+// - Never calls user code while holding the mutex: whatever must happen after
+//   a state change (wake a parked sender, tell an endpoint it is writable) is
+//   returned in `effects` for the caller to carry out.
+// - CAF-free: T is any type; Parker is whatever identifies a parked sender
+//   (CAF: a strong actor pointer; tests: an integer).
+//
+// When to use: this is the engine behind every sluice actor's mailbox; users
+// do not touch it directly.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "policies/block.hpp"
+#include "policies/credit.hpp"
+#include "policies/drop_newest.hpp"
+#include "policies/drop_oldest.hpp"
+#include "runtime/core/counters.hpp"
+#include "runtime/core/ring.hpp"
+#include "runtime/mailbox.hpp"
+
+namespace sluice::core {
+
+/// What the core did with an offered message.
+enum class admit : std::uint8_t {
+  accepted,      ///< queued within capacity
+  evicted,       ///< queued; the oldest queued message was evicted
+  overcommitted, ///< queued over capacity within the overcommit allowance
+  self_over,     ///< self-send queued over capacity
+  parked,        ///< waiting in the FIFO; the outcome is reported later
+  dropped,       ///< refused: mailbox full (drop-newest, or shed)
+  would_block,   ///< refused: the sender's park limit is reached
+  timed_out,     ///< refused: a blocked thread's timeout expired
+  no_credit,     ///< refused: the endpoint has no credit
+  closed,        ///< refused: the mailbox is closed
+  dead_letter,   ///< refused: unmanaged sender beyond the overcommit allowance
+  not_credit,    ///< offer_credit() on a mailbox not in credit mode
+};
+
+constexpr std::string_view to_string(admit x) noexcept {
+  switch (x) {
+    case admit::accepted:
+      return "accepted";
+    case admit::evicted:
+      return "evicted";
+    case admit::overcommitted:
+      return "overcommitted";
+    case admit::self_over:
+      return "self-over";
+    case admit::parked:
+      return "parked";
+    case admit::dropped:
+      return "dropped";
+    case admit::would_block:
+      return "would-block";
+    case admit::timed_out:
+      return "timed-out";
+    case admit::no_credit:
+      return "no-credit";
+    case admit::closed:
+      return "closed";
+    case admit::dead_letter:
+      return "dead-letter";
+    case admit::not_credit:
+      return "not-credit";
+  }
+  return "invalid-admit";
+}
+
+/// True if the core took the message (it is queued or parked).
+constexpr bool taken(admit x) noexcept {
+  switch (x) {
+    case admit::accepted:
+    case admit::evicted:
+    case admit::overcommitted:
+    case admit::self_over:
+    case admit::parked:
+      return true;
+    case admit::dropped:
+    case admit::would_block:
+    case admit::timed_out:
+    case admit::no_credit:
+    case admit::closed:
+    case admit::dead_letter:
+    case admit::not_credit:
+      return false;
+  }
+  return false;
+}
+
+/// Credit held by one endpoint at one mailbox. Shared between the endpoint
+/// (which spends it) and the core (which grants it); all fields are guarded
+/// by the core's mutex.
+class lease {
+public:
+  virtual ~lease() = default;
+
+  /// Called without the core's mutex after credit arrived for a sender that
+  /// was refused (or after the mailbox closed). Must not block.
+  virtual void writable() noexcept {
+    // nop
+  }
+
+  /// Whether a send was refused since the last writable() call.
+  enum class state : std::uint8_t {
+    detached,
+    waiting,
+    active,
+    revoked,
+    released
+  };
+
+private:
+  template <class, class>
+  friend class mailbox_core;
+
+  state st_ = state::detached;
+  std::size_t window_ = 0;
+  std::size_t credit_ = 0;      // spendable now
+  std::size_t outstanding_ = 0; // sent, not yet popped by the receiver
+  std::size_t owed_ = 0;        // popped, not yet granted back
+  bool want_writable_ = false;
+  std::condition_variable* waiting_thread_ = nullptr;
+};
+
+template <class T, class Parker>
+class mailbox_core {
+public:
+  using clock = std::chrono::steady_clock;
+
+  /// A parked message (sluice actor sender) or a blocked thread.
+  struct waiter {
+    enum class state : std::uint8_t { waiting, admitted, closed, dropped };
+    T* elem = nullptr;
+    Parker parker{};
+    const void* key = nullptr;
+    std::condition_variable* cv = nullptr; // set for blocked threads
+    state st = state::waiting;
+    admit how = admit::accepted; // how it was admitted (accepted / evicted)
+    clock::time_point since;
+    waiter* next = nullptr;
+  };
+
+  /// Deferred work produced by a state change; carry it out without locks.
+  struct effects {
+    /// Parked messages now admitted (st == admitted) or released unadmitted
+    /// (closed or dropped; elem handed back). Caller notifies the parker and
+    /// deletes the waiter.
+    std::vector<waiter*> parked_done;
+    /// Messages evicted while resolving waiters (policy change).
+    std::vector<T*> evicted;
+    /// Leases to tell writable().
+    std::vector<std::shared_ptr<lease>> writable;
+
+    bool empty() const noexcept {
+      return parked_done.empty() && evicted.empty() && writable.empty();
+    }
+  };
+
+  struct offer_result {
+    admit status = admit::accepted;
+    T* evicted = nullptr;  ///< drop-oldest: the evicted element (caller owns)
+    bool schedule = false; ///< caller must wake the consumer (drain token)
+  };
+
+  explicit mailbox_core(const resolved_mailbox& cfg)
+    : cfg_(cfg), queue_(cfg.capacity + cfg.overcommit) {
+    stats_.capacity.set(cfg.capacity);
+  }
+
+  mailbox_core(const mailbox_core&) = delete;
+  mailbox_core& operator=(const mailbox_core&) = delete;
+
+  ~mailbox_core() {
+    // Elements still owned here are destroyed by the owner's close(); a core
+    // destroyed unclosed frees what it holds.
+    std::vector<T*> rest;
+    effects fx;
+    close(fx, rest);
+    for (auto* x : rest)
+      dispose(x);
+    for (auto* w : fx.parked_done) {
+      dispose(w->elem);
+      delete w;
+    }
+  }
+
+  // -- senders ----------------------------------------------------------------
+
+  /// Offers `elem` from a sender of kind `who` (identified by `key` for park
+  /// limits). For a parked actor, `parker` is moved into the waiter. For a
+  /// managed thread (`who == thread`) this may block up to `max_wait`.
+  offer_result offer(T* elem, sender_kind who, const void* key, Parker parker,
+                     clock::duration max_wait = clock::duration::max()) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    stats_.attempted.add();
+    offer_result res;
+    if (closed_) {
+      stats_.closed.add();
+      res.status = admit::closed;
+      return res;
+    }
+    if (has_room_for(who)) {
+      push_locked(elem, nullptr);
+      res.status = admit::accepted;
+    } else {
+      switch (on_full(who)) {
+        case reaction::admit_over:
+          push_locked(elem, nullptr);
+          stats_.self_overcapacity.add();
+          res.status = admit::self_over;
+          break;
+        case reaction::park:
+          res.status = park_locked(elem, key, std::move(parker));
+          return res; // parked or would_block: nothing queued yet
+        case reaction::wait:
+          res.status = wait_locked(guard, elem, key, max_wait);
+          break;
+        case reaction::refuse:
+          stats_.dropped_newest.add();
+          res.status = admit::dropped;
+          return res;
+        case reaction::evict:
+          res.evicted = evict_locked();
+          push_locked(elem, nullptr);
+          res.status = res.evicted ? admit::evicted : admit::accepted;
+          break;
+        case reaction::overcommit:
+          if (overcommit_used_locked() < cfg_.overcommit) {
+            push_locked(elem, nullptr);
+            stats_.overcommitted.add();
+            res.status = admit::overcommitted;
+          } else {
+            stats_.dead_lettered.add();
+            res.status = admit::dead_letter;
+            return res;
+          }
+          break;
+        case reaction::no_credit:
+          stats_.no_credit.add();
+          res.status = admit::no_credit;
+          return res;
+      }
+    }
+    if (taken(res.status) && res.status != admit::parked)
+      res.schedule = schedule_locked();
+    return res;
+  }
+
+  /// Offers `elem` through a credit lease. Returns not_credit (message handed
+  /// back, nothing counted) if the mailbox is not in credit mode; the caller
+  /// then sends as the endpoint's owner instead.
+  offer_result offer_credit(T* elem, lease& l, effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    offer_result res;
+    if (cfg_.policy != policy::credit && !closed_) {
+      res.status = admit::not_credit;
+      return res;
+    }
+    stats_.attempted.add();
+    if (closed_) {
+      stats_.closed.add();
+      res.status = admit::closed;
+      return res;
+    }
+    if ((l.st_ == lease::state::revoked && l.outstanding_ == 0)
+        || l.st_ == lease::state::detached)
+      enqueue_lease_locked(l, fx);
+    if (l.st_ != lease::state::active || l.credit_ == 0) {
+      l.want_writable_ = true;
+      stats_.no_credit.add();
+      res.status = admit::no_credit;
+      return res;
+    }
+    --l.credit_;
+    --unspent_;
+    ++l.outstanding_;
+    push_locked(elem, &l);
+    res.status = admit::accepted;
+    res.schedule = schedule_locked();
+    return res;
+  }
+
+  /// Registers a lease at this mailbox; it becomes active (credit = window)
+  /// at once if capacity allows and nobody is queued for one, else it waits
+  /// FIFO and its owner hears writable() when it is granted.
+  /// @returns false if the mailbox is closed.
+  bool attach(std::shared_ptr<lease> l, effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_) {
+      l->st_ = lease::state::released;
+      return false;
+    }
+    leases_.push_back(l);
+    if (cfg_.policy == policy::credit)
+      enqueue_lease_locked(*l, fx);
+    else
+      l->st_ = lease::state::revoked; // activated once the policy is credit
+    return true;
+  }
+
+  /// Returns the lease's credit to the mailbox (endpoint destroyed or its
+  /// owner gone). Messages it already sent stay queued.
+  void detach(lease& l, effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    drop_lease_locked(l);
+    l.st_ = lease::state::released;
+    forget_if_done_locked(l);
+    grant_waiting_leases_locked(fx);
+  }
+
+  /// Credit the lease can spend now (for thread endpoints and tests).
+  std::size_t credit_of(const lease& l) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return l.credit_;
+  }
+
+  /// Blocks the calling thread until `l` has credit, the mailbox closes or
+  /// `deadline` passes. @returns the credit available (0 on timeout/close).
+  std::size_t wait_credit(lease& l, clock::time_point deadline) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    std::condition_variable cv;
+    l.waiting_thread_ = &cv;
+    while (!closed_ && l.credit_ == 0) {
+      l.want_writable_ = true;
+      if (cv.wait_until(guard, deadline) == std::cv_status::timeout)
+        break;
+    }
+    l.waiting_thread_ = nullptr;
+    return l.credit_;
+  }
+
+  // -- consumer ---------------------------------------------------------------
+
+  /// Takes the oldest queued message, or nullptr. Frees its slot: admits
+  /// waiters and returns credit as the policy says.
+  T* pop(effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (queue_.empty())
+      return nullptr;
+    auto s = queue_.pop_front();
+    stats_.dequeued.add();
+    after_remove_locked(s, fx);
+    admit_waiters_locked(fx);
+    return s.elem;
+  }
+
+  /// Consumer: the drain pass ends. @returns true if messages remain (the
+  /// consumer must schedule another pass), false if the consumer is now idle
+  /// (the next accepted offer reports `schedule`).
+  bool finish_drain() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!queue_.empty())
+      return true;
+    scheduled_ = false;
+    return false;
+  }
+
+  /// Consumer: a popped message was skipped and kept by the actor; it counts
+  /// against capacity until unhold().
+  void hold() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++held_;
+    publish_depth_locked();
+  }
+
+  /// Consumer: a held message was consumed or discarded.
+  void unhold(effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    --held_;
+    publish_depth_locked();
+    admit_waiters_locked(fx);
+  }
+
+  /// Manual credit: returns up to `n` consumed messages' credit to their
+  /// endpoints, oldest lease first. @returns credit granted.
+  std::size_t grant(std::size_t n, effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    std::size_t total = 0;
+    for (auto& lp : leases_) {
+      if (n == 0)
+        break;
+      auto& l = *lp;
+      if (l.st_ != lease::state::active || l.owed_ == 0)
+        continue;
+      auto k = std::min(n, l.owed_);
+      give_credit_locked(l, k, fx);
+      n -= k;
+      total += k;
+    }
+    return total;
+  }
+
+  /// Credit consumed by the actor and not yet granted back (manual mode).
+  std::size_t owed() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    std::size_t total = 0;
+    for (auto& l : leases_)
+      if (l->st_ == lease::state::active)
+        total += l->owed_;
+    return total;
+  }
+
+  // -- lifecycle and reconfiguration -------------------------------------------
+
+  /// Closes the mailbox: later offers get `closed`. Queued messages move to
+  /// `discarded` (caller disposes, counted as discarded_on_exit); parked
+  /// messages go to fx.parked_done with state closed; blocked threads wake
+  /// with `closed`; leases are released and their owners told writable().
+  void close(effects& fx, std::vector<T*>& discarded) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_)
+      return;
+    closed_ = true;
+    while (!queue_.empty()) {
+      auto s = queue_.pop_front();
+      stats_.discarded_on_exit.add();
+      if (s.from != nullptr) {
+        --s.from->outstanding_;
+      }
+      discarded.push_back(s.elem);
+    }
+    while (waiters_head_ != nullptr) {
+      auto* w = pop_waiter_locked();
+      stats_.closed.add();
+      resolve_waiter_locked(w, waiter::state::closed, fx);
+    }
+    for (auto& l : leases_) {
+      l->st_ = lease::state::released;
+      l->credit_ = l->owed_ = 0;
+      if (l->waiting_thread_ != nullptr)
+        l->waiting_thread_->notify_all();
+      fx.writable.push_back(l);
+    }
+    leases_.clear();
+    lease_fifo_.clear();
+    leased_ = unspent_ = 0;
+    held_ = 0;
+    stats_.credit_leased.set(0);
+    stats_.leases_waiting.set(0);
+    publish_depth_locked();
+  }
+
+  /// Switches policy and capacity of a live mailbox. Queued messages stay.
+  /// Leaving block resolves every waiter through the new policy in FIFO
+  /// order (admitted if room; else drop-newest refuses, drop-oldest evicts,
+  /// credit admits over capacity as overcommit). Leaving credit revokes all
+  /// leases (endpoints then send as their owner); entering credit activates
+  /// leases lazily on their next send. See docs/policies.md.
+  /// @returns true if the caller must wake the consumer.
+  bool reconfigure(const resolved_mailbox& cfg, effects& fx) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto old = cfg_.policy;
+    cfg_ = cfg;
+    stats_.capacity.set(cfg.capacity);
+    if (old == policy::credit && cfg.policy != policy::credit) {
+      for (auto& l : leases_) {
+        drop_lease_locked(*l);
+        l->st_ = lease::state::revoked;
+        if (l->want_writable_) {
+          l->want_writable_ = false;
+          fx.writable.push_back(l);
+        }
+      }
+    }
+    if (cfg.policy != policy::block) {
+      while (waiters_head_ != nullptr) {
+        auto* w = pop_waiter_locked();
+        if (has_room_locked(policy::drop_newest)) {
+          push_locked(w->elem, nullptr);
+          w->how = admit::accepted;
+          resolve_waiter_locked(w, waiter::state::admitted, fx);
+          continue;
+        }
+        switch (cfg.policy) {
+          case policy::block: // unreachable: guarded above
+          case policy::credit:
+            push_locked(w->elem, nullptr);
+            stats_.overcommitted.add();
+            w->how = admit::overcommitted;
+            resolve_waiter_locked(w, waiter::state::admitted, fx);
+            break;
+          case policy::drop_newest:
+            stats_.dropped_newest.add();
+            resolve_waiter_locked(w, waiter::state::dropped, fx);
+            break;
+          case policy::drop_oldest:
+            if (auto* old_elem = evict_locked())
+              fx.evicted.push_back(old_elem);
+            push_locked(w->elem, nullptr);
+            w->how = admit::evicted;
+            resolve_waiter_locked(w, waiter::state::admitted, fx);
+            break;
+        }
+      }
+    } else {
+      admit_waiters_locked(fx);
+    }
+    grant_waiting_leases_locked(fx);
+    return !queue_.empty() && schedule_locked();
+  }
+
+  resolved_mailbox config() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return cfg_;
+  }
+
+  bool closed() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return closed_;
+  }
+
+  /// Messages parked here by `key` right now.
+  std::size_t parked_by(const void* key) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = parked_by_.find(key);
+    return i == parked_by_.end() ? 0 : i->second;
+  }
+
+  /// Lock-free counters (see counters.hpp).
+  core::counters& stats() noexcept {
+    return stats_;
+  }
+  const core::counters& stats() const noexcept {
+    return stats_;
+  }
+
+private:
+  struct slot {
+    T* elem = nullptr;
+    lease* from = nullptr; // credit attribution
+    std::int64_t enq_ns = 0;
+  };
+  using ring_type = ring<slot>;
+
+  template <class U>
+  static void dispose(U* x) {
+    delete x;
+  }
+
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             clock::now().time_since_epoch())
+      .count();
+  }
+
+  // -- admission helpers (mtx_ held) -----------------------------------------
+
+  std::size_t depth_locked() const noexcept {
+    return queue_.size() + held_;
+  }
+
+  bool has_room_locked(policy p) const noexcept {
+    auto d = depth_locked();
+    switch (p) {
+      case policy::block:
+        return d < cfg_.capacity && waiters_head_ == nullptr;
+      case policy::credit:
+        // capacity promised to endpoints is not free for others
+        return d + unspent_ < cfg_.capacity;
+      case policy::drop_newest:
+      case policy::drop_oldest:
+        return d < cfg_.capacity;
+    }
+    return false;
+  }
+
+  bool has_room_for(sender_kind who) const noexcept {
+    if (who == sender_kind::self && cfg_.policy == policy::credit)
+      return depth_locked() < cfg_.capacity;
+    return has_room_locked(cfg_.policy);
+  }
+
+  reaction on_full(sender_kind who) const noexcept {
+    switch (cfg_.policy) {
+      case policy::block:
+        return policies::block::on_full(who);
+      case policy::drop_newest:
+        return policies::drop_newest::on_full(who);
+      case policy::drop_oldest:
+        return policies::drop_oldest::on_full(who);
+      case policy::credit:
+        return policies::credit::on_full(who);
+    }
+    return reaction::refuse;
+  }
+
+  std::size_t overcommit_used_locked() const noexcept {
+    auto d = depth_locked() + (cfg_.policy == policy::credit ? unspent_ : 0);
+    return d > cfg_.capacity ? d - cfg_.capacity : 0;
+  }
+
+  void push_locked(T* elem, lease* from) {
+    auto ts = now_ns();
+    if (queue_.empty())
+      stats_.oldest_enq_ns.set(static_cast<std::uint64_t>(ts));
+    queue_.push_back(slot{elem, from, ts});
+    stats_.accepted.add();
+    publish_depth_locked();
+  }
+
+  void publish_depth_locked() noexcept {
+    auto d = depth_locked();
+    stats_.depth.set(d);
+    stats_.held.set(held_);
+    if (d > stats_.high_watermark.get())
+      stats_.high_watermark.set(d);
+  }
+
+  bool schedule_locked() noexcept {
+    if (scheduled_)
+      return false;
+    scheduled_ = true;
+    return true;
+  }
+
+  T* evict_locked() {
+    if (queue_.empty())
+      return nullptr;
+    auto s = queue_.pop_front();
+    stats_.evicted.add();
+    effects local; // leases exist only under credit, which never evicts
+    after_remove_locked(s, local);
+    return s.elem;
+  }
+
+  void after_remove_locked(slot& s, effects& fx) {
+    stats_.oldest_enq_ns.set(
+      queue_.empty() ? 0 : static_cast<std::uint64_t>(queue_.front().enq_ns));
+    publish_depth_locked();
+    if (auto* l = s.from) {
+      --l->outstanding_;
+      if (l->st_ == lease::state::active) {
+        ++l->owed_;
+        ++unspent_;
+        if (cfg_.credit_mode == credit_mode::automatic
+            && l->owed_ >= std::max<std::size_t>(1, l->window_ / 2))
+          give_credit_locked(*l, l->owed_, fx);
+      } else {
+        --leased_; // released or revoked: the slot returns to the pool
+        stats_.credit_leased.set(leased_);
+        if (l->st_ == lease::state::revoked && l->outstanding_ == 0
+            && cfg_.policy == policy::credit)
+          enqueue_lease_locked(*l, fx); // back in credit mode: lease again
+        forget_if_done_locked(*l);
+        grant_waiting_leases_locked(fx);
+      }
+    }
+  }
+
+  // -- waiters (mtx_ held) ---------------------------------------------------
+
+  void append_waiter_locked(waiter* w) noexcept {
+    w->next = nullptr;
+    if (waiters_tail_ == nullptr)
+      waiters_head_ = w;
+    else
+      waiters_tail_->next = w;
+    waiters_tail_ = w;
+  }
+
+  waiter* pop_waiter_locked() noexcept {
+    auto* w = waiters_head_;
+    waiters_head_ = w->next;
+    if (waiters_head_ == nullptr)
+      waiters_tail_ = nullptr;
+    w->next = nullptr;
+    return w;
+  }
+
+  void unlink_waiter_locked(waiter* w) noexcept {
+    waiter* prev = nullptr;
+    for (auto* i = waiters_head_; i != nullptr; prev = i, i = i->next) {
+      if (i != w)
+        continue;
+      if (prev == nullptr)
+        waiters_head_ = i->next;
+      else
+        prev->next = i->next;
+      if (waiters_tail_ == i)
+        waiters_tail_ = prev;
+      i->next = nullptr;
+      return;
+    }
+  }
+
+  admit park_locked(T* elem, const void* key, Parker parker) {
+    auto& n = parked_by_[key];
+    if (n >= cfg_.park_limit) {
+      if (n == 0)
+        parked_by_.erase(key);
+      stats_.would_block.add();
+      return admit::would_block;
+    }
+    ++n;
+    auto* w = new waiter;
+    w->elem = elem;
+    w->parker = std::move(parker);
+    w->key = key;
+    w->since = clock::now();
+    append_waiter_locked(w);
+    stats_.parked_total.add();
+    stats_.parked_now.add();
+    return admit::parked;
+  }
+
+  admit wait_locked(std::unique_lock<std::mutex>& guard, T* elem,
+                    const void* key, clock::duration max_wait) {
+    std::condition_variable cv;
+    waiter w;
+    w.elem = elem;
+    w.key = key;
+    w.cv = &cv;
+    w.since = clock::now();
+    auto deadline = max_wait >= clock::time_point::max() - w.since
+                      ? clock::time_point::max()
+                      : w.since + max_wait;
+    append_waiter_locked(&w);
+    stats_.blocked_total.add();
+    stats_.blocked_now.add();
+    while (w.st == waiter::state::waiting) {
+      if (cv.wait_until(guard, deadline) == std::cv_status::timeout
+          && w.st == waiter::state::waiting) {
+        unlink_waiter_locked(&w);
+        stats_.blocked_now.sub();
+        stats_.blocked_ns.add(elapsed_ns(w.since));
+        stats_.timed_out.add();
+        // a waiter leaving the head may let the next one in
+        effects none;
+        admit_waiters_locked(none);
+        return admit::timed_out;
+      }
+    }
+    switch (w.st) {
+      case waiter::state::admitted:
+        return w.how;
+      case waiter::state::closed:
+        return admit::closed;
+      case waiter::state::dropped:
+        return admit::dropped;
+      case waiter::state::waiting:
+        break;
+    }
+    return admit::closed;
+  }
+
+  static std::uint64_t elapsed_ns(clock::time_point since) {
+    auto d = clock::now() - since;
+    return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  }
+
+  /// Marks `w` resolved; wakes a thread or hands a parked message to fx.
+  void resolve_waiter_locked(waiter* w, typename waiter::state st,
+                             effects& fx) {
+    stats_.blocked_ns.add(elapsed_ns(w->since));
+    w->st = st;
+    if (w->cv != nullptr) {
+      stats_.blocked_now.sub();
+      w->cv->notify_one(); // under the mutex: the waiter outlives this call
+      return;
+    }
+    stats_.parked_now.sub();
+    auto i = parked_by_.find(w->key);
+    if (i != parked_by_.end() && --i->second == 0)
+      parked_by_.erase(i);
+    fx.parked_done.push_back(w);
+  }
+
+  void admit_waiters_locked(effects& fx) {
+    if (cfg_.policy != policy::block)
+      return;
+    while (waiters_head_ != nullptr && depth_locked() < cfg_.capacity) {
+      auto* w = pop_waiter_locked();
+      push_locked(w->elem, nullptr);
+      w->how = admit::accepted;
+      resolve_waiter_locked(w, waiter::state::admitted, fx);
+    }
+    // No wake-up needed: waiters exist only while the mailbox is full, so a
+    // consumer pass is pending and re-checks the queue in finish_drain().
+  }
+
+  // -- credit (mtx_ held) ----------------------------------------------------
+
+  void enqueue_lease_locked(lease& l, effects& fx) {
+    l.st_ = lease::state::waiting;
+    l.window_ = cfg_.window;
+    l.credit_ = l.owed_ = 0;
+    lease_fifo_.push_back(&l);
+    grant_waiting_leases_locked(fx);
+  }
+
+  void grant_waiting_leases_locked(effects& fx) {
+    if (cfg_.policy != policy::credit)
+      return;
+    while (!lease_fifo_.empty()) {
+      auto* l = lease_fifo_.front();
+      if (leased_ + l->window_ > cfg_.capacity)
+        break;
+      lease_fifo_.pop_front();
+      l->st_ = lease::state::active;
+      l->credit_ = l->window_;
+      leased_ += l->window_;
+      unspent_ += l->window_;
+      stats_.credit_leased.set(leased_);
+      notify_lease_locked(*l, fx);
+    }
+    stats_.leases_waiting.set(lease_fifo_.size());
+  }
+
+  void give_credit_locked(lease& l, std::size_t k, effects& fx) {
+    l.owed_ -= k;
+    l.credit_ += k;
+    stats_.credit_granted.add(k);
+    notify_lease_locked(l, fx);
+  }
+
+  void notify_lease_locked(lease& l, effects& fx) {
+    if (l.waiting_thread_ != nullptr)
+      l.waiting_thread_->notify_all();
+    if (!l.want_writable_)
+      return;
+    l.want_writable_ = false;
+    for (auto& lp : leases_)
+      if (lp.get() == &l) {
+        fx.writable.push_back(lp);
+        return;
+      }
+  }
+
+  /// Takes back a lease's unspent credit; its outstanding messages still
+  /// hold slots until popped.
+  void drop_lease_locked(lease& l) {
+    switch (l.st_) {
+      case lease::state::waiting:
+        lease_fifo_.erase(
+          std::remove(lease_fifo_.begin(), lease_fifo_.end(), &l),
+          lease_fifo_.end());
+        stats_.leases_waiting.set(lease_fifo_.size());
+        break;
+      case lease::state::active:
+        leased_ -= l.credit_ + l.owed_;
+        unspent_ -= l.credit_ + l.owed_;
+        stats_.credit_leased.set(leased_);
+        break;
+      case lease::state::detached:
+      case lease::state::revoked:
+      case lease::state::released:
+        break;
+    }
+    l.credit_ = l.owed_ = 0;
+  }
+
+  void forget_if_done_locked(lease& l) {
+    if (l.st_ != lease::state::released || l.outstanding_ != 0)
+      return;
+    leases_.erase(std::remove_if(leases_.begin(), leases_.end(),
+                                 [&](const std::shared_ptr<lease>& x) {
+                                   return x.get() == &l;
+                                 }),
+                  leases_.end());
+  }
+
+  // -- state (guarded by mtx_) -------------------------------------------------
+
+  mutable std::mutex mtx_;
+  resolved_mailbox cfg_;
+  ring_type queue_;
+  std::size_t held_ = 0;
+  bool closed_ = false;
+  bool scheduled_ = false;
+  waiter* waiters_head_ = nullptr;
+  waiter* waiters_tail_ = nullptr;
+  std::unordered_map<const void*, std::size_t> parked_by_;
+  std::vector<std::shared_ptr<lease>> leases_;
+  std::deque<lease*> lease_fifo_;
+  std::size_t leased_ = 0;  // capacity promised to leases (see docs)
+  std::size_t unspent_ = 0; // credit held by endpoints, not yet sent
+  core::counters stats_;
+};
+
+} // namespace sluice::core
