@@ -157,7 +157,7 @@ struct ini_entry {
   std::string path; ///< e.g. "sluice.mailboxes.stage.capacity"
   int line = 0;
   int column = 0;
-  std::string text; ///< the value as written (first line for maps/lists)
+  std::string text; ///< a scalar value as written, or "{...}" or "[...]"
   bool in_list = false;
 };
 
@@ -268,22 +268,6 @@ private:
       advance();
   }
 
-  /// The rest of the current line without a trailing comment.
-  std::string rest_of_line() const {
-    auto end = text_.find('\n', pos_);
-    auto line = text_.substr(pos_, end == std::string_view::npos
-                                     ? std::string_view::npos
-                                     : end - pos_);
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '"' && (i == 0 || line[i - 1] != '\\'))
-        quoted = !quoted;
-      else if (line[i] == ';' && !quoted)
-        return trim(line.substr(0, i));
-    }
-    return trim(line);
-  }
-
   std::string read_section_header() {
     ini_section s;
     s.line = line_;
@@ -317,9 +301,10 @@ private:
       advance();
       skip_spaces();
     }
-    e.text = rest_of_line();
     auto index = result_.entries.size();
     result_.entries.push_back(std::move(e));
+    if (peek() == '{' || peek() == '[')
+      result_.entries[index].text = peek() == '{' ? "{...}" : "[...]";
     if (auto scalar = read_value(result_.entries[index].path))
       result_.entries[index].text = std::move(*scalar);
   }

@@ -59,6 +59,7 @@ enum class admit : std::uint8_t {
   closed,        ///< refused: the mailbox is closed
   dead_letter,   ///< refused: unmanaged sender beyond the overcommit allowance
   not_credit,    ///< offer_credit() on a mailbox not in credit mode
+  park_needed,   ///< the sender must call park() (message handed back)
 };
 
 constexpr std::string_view to_string(admit x) noexcept {
@@ -87,6 +88,8 @@ constexpr std::string_view to_string(admit x) noexcept {
       return "dead-letter";
     case admit::not_credit:
       return "not-credit";
+    case admit::park_needed:
+      return "park-needed";
   }
   return "invalid-admit";
 }
@@ -107,6 +110,7 @@ constexpr bool taken(admit x) noexcept {
     case admit::closed:
     case admit::dead_letter:
     case admit::not_credit:
+    case admit::park_needed:
       return false;
   }
   return false;
@@ -135,7 +139,7 @@ public:
   };
 
 private:
-  template <class, class>
+  template <class, class, class>
   friend class mailbox_core;
 
   state st_ = state::detached;
@@ -147,7 +151,7 @@ private:
   std::condition_variable* waiting_thread_ = nullptr;
 };
 
-template <class T, class Parker>
+template <class T, class Parker, class Disposer = std::default_delete<T>>
 class mailbox_core {
 public:
   using clock = std::chrono::steady_clock;
@@ -201,6 +205,7 @@ public:
     std::vector<T*> rest;
     effects fx;
     close(fx, rest);
+    Disposer dispose;
     for (auto* x : rest)
       dispose(x);
     for (auto* w : fx.parked_done) {
@@ -212,10 +217,13 @@ public:
   // -- senders ----------------------------------------------------------------
 
   /// Offers `elem` from a sender of kind `who` (identified by `key` for park
-  /// limits). For a parked actor, `parker` is moved into the waiter. For a
-  /// managed thread (`who == thread`) this may block up to `max_wait`.
-  offer_result offer(T* elem, sender_kind who, const void* key, Parker parker,
-                     clock::duration max_wait = clock::duration::max()) {
+  /// limits). A managed thread (`who == thread`) may block up to `max_wait`.
+  /// A sluice actor that must wait gets park_needed and then calls park()
+  /// (so a parker reference is built only when needed). With `may_wait`
+  /// false, waiting becomes would_block.
+  offer_result offer(T* elem, sender_kind who, const void* key,
+                     clock::duration max_wait = clock::duration::max(),
+                     bool may_wait = true) {
     std::unique_lock<std::mutex> guard{mtx_};
     stats_.attempted.add();
     offer_result res;
@@ -235,9 +243,20 @@ public:
           res.status = admit::self_over;
           break;
         case reaction::park:
-          res.status = park_locked(elem, key, std::move(parker));
-          return res; // parked or would_block: nothing queued yet
+          if (!may_wait) {
+            stats_.would_block.add();
+            res.status = admit::would_block;
+          } else {
+            stats_.attempted.sub(); // park() counts the attempt again
+            res.status = admit::park_needed;
+          }
+          return res;
         case reaction::wait:
+          if (!may_wait) {
+            stats_.would_block.add();
+            res.status = admit::would_block;
+            return res;
+          }
           res.status = wait_locked(guard, elem, key, max_wait);
           break;
         case reaction::refuse:
@@ -271,6 +290,37 @@ public:
     return res;
   }
 
+  /// Second step of offer() for a sluice actor sender: admits `elem` if room
+  /// appeared meanwhile, else parks it (FIFO) with `parker`, or refuses it
+  /// with would_block when `key` already has park-limit messages parked.
+  offer_result park(T* elem, const void* key, Parker parker) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stats_.attempted.add();
+    offer_result res;
+    if (closed_) {
+      stats_.closed.add();
+      res.status = admit::closed;
+      return res;
+    }
+    if (has_room_locked(cfg_.policy)) {
+      push_locked(elem, nullptr);
+      res.status = admit::accepted;
+      res.schedule = schedule_locked();
+      return res;
+    }
+    if (cfg_.policy != policy::block) {
+      // the policy changed between offer() and park(): admit over capacity
+      // rather than lose a managed sender's message
+      push_locked(elem, nullptr);
+      stats_.overcommitted.add();
+      res.status = admit::overcommitted;
+      res.schedule = schedule_locked();
+      return res;
+    }
+    res.status = park_locked(elem, key, std::move(parker));
+    return res;
+  }
+
   /// Offers `elem` through a credit lease. Returns not_credit (message handed
   /// back, nothing counted) if the mailbox is not in credit mode; the caller
   /// then sends as the endpoint's owner instead.
@@ -282,7 +332,7 @@ public:
       return res;
     }
     stats_.attempted.add();
-    if (closed_) {
+    if (closed_ || l.st_ == lease::state::released) {
       stats_.closed.add();
       res.status = admit::closed;
       return res;
@@ -384,6 +434,8 @@ public:
   /// against capacity until unhold().
   void hold() {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_)
+      return;
     ++held_;
     publish_depth_locked();
   }
@@ -391,6 +443,8 @@ public:
   /// Consumer: a held message was consumed or discarded.
   void unhold(effects& fx) {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_ || held_ == 0)
+      return;
     --held_;
     publish_depth_locked();
     admit_waiters_locked(fx);
@@ -556,11 +610,6 @@ private:
     std::int64_t enq_ns = 0;
   };
   using ring_type = ring<slot>;
-
-  template <class U>
-  static void dispose(U* x) {
-    delete x;
-  }
 
   static std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -1,0 +1,185 @@
+// sluice::actor — an event-based CAF actor with a bounded mailbox.
+//
+// Derive from it (or use sluice::stateful_actor<State>, or a function taking
+// `sluice::actor*`) and spawn with sluice::spawn. Ordinary messages go to the
+// bounded lane governed by the mailbox policy; control messages (responses,
+// exit/down/error/timeout, stream traffic, sluice's own signals) use CAF's
+// native mailbox and are never blocked or dropped. See docs/architecture.md.
+//
+// Everything that depends on CAF 0.17 internals (enqueue/consume/resume/
+// cleanup overrides, mailbox_element handling) lives in this class and
+// actors/actor.cpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include <caf/detail/disposer.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "runtime/core/mailbox_core.hpp"
+#include "runtime/mailbox.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/send_result.hpp"
+#include "runtime/stats.hpp"
+
+namespace sluice {
+
+class actor;
+
+namespace detail {
+
+class endpoint_lease;
+
+using core_type = core::mailbox_core<caf::mailbox_element, caf::strong_actor_ptr,
+                                     caf::detail::disposer>;
+
+/// A send in progress through the sluice API (thread-local, see send.hpp).
+struct send_ctx {
+  enum class mode : std::uint8_t { normal, try_only };
+  const caf::abstract_actor* target = nullptr;
+  mode how = mode::normal;
+  std::chrono::nanoseconds timeout{0}; // 0: the mailbox's block-timeout
+  bool consumed = false;               // a sluice mailbox handled it
+  send_status status = send_status::accepted;
+  bool over_capacity = false;
+  caf::mailbox_element_ptr handback;
+};
+
+/// The send in progress on this thread, if any.
+send_ctx*& current_send() noexcept;
+
+/// The sluice actor running on this thread, if any.
+sluice::actor*& current_actor() noexcept;
+
+/// True on threads the actor system started (workers, clock, middleman,
+/// detached actors): such threads are never blocked by sluice.
+bool on_caf_thread() noexcept;
+
+/// Mailbox settings for the next sluice::actor constructed on this thread.
+void set_pending_mailbox(const mailbox& m);
+void clear_pending_mailbox() noexcept;
+
+} // namespace detail
+
+class actor : public caf::event_based_actor {
+public:
+  using super = caf::event_based_actor;
+
+  explicit actor(caf::actor_config& cfg);
+  ~actor() override;
+
+  // -- sluice API (any thread unless noted) ----------------------------------
+
+  /// The mailbox name (explicit name, or "actor#<id>").
+  const std::string& mailbox_name() const noexcept {
+    return name_;
+  }
+
+  /// The mailbox as it runs now.
+  resolved_mailbox mailbox_config() const {
+    return core_.config();
+  }
+
+  /// Snapshot of this mailbox's counters (no locks).
+  mailbox_stats stats() const;
+
+  /// Switches policy/capacity of the live mailbox; fields `m` leaves unset
+  /// keep their current values. What happens to parked senders and leased
+  /// credit: docs/policies.md#changing-a-live-mailbox.
+  void reconfigure(const sluice::mailbox& m);
+
+  /// Replaces this mailbox's dead-letter hook (wins over the runtime's).
+  void set_dead_letter_hook(dead_letter_hook f);
+
+  /// Manual credit: returns up to `n` consumed messages' credit to their
+  /// endpoints. Actor thread only. @returns credit granted.
+  std::size_t grant(std::size_t n);
+
+  /// Manual credit: consumed messages whose credit was not granted back.
+  std::size_t credit_owed() const {
+    return core_.owed();
+  }
+
+  /// True while this actor has parked messages at a full block mailbox and
+  /// therefore drains no ordinary messages. Actor thread only.
+  bool suspended() const noexcept {
+    return parked_out_ > 0;
+  }
+
+  // -- CAF overrides (CAF 0.17 internals) ------------------------------------
+
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override;
+
+  caf::resumable::resume_result resume(caf::execution_unit* eu,
+                                       std::size_t max_throughput) override;
+
+  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+
+  bool cleanup(caf::error&& reason, caf::execution_unit* host) override;
+
+  // -- internal, used by endpoints and send.hpp --------------------------------
+
+  /// @private
+  send_result offer_endpoint(caf::mailbox_element_ptr elem,
+                             detail::endpoint_lease& l);
+
+  /// @private
+  detail::core_type& core() noexcept {
+    return core_;
+  }
+
+  /// @private endpoint owned by this actor (actor thread only)
+  void register_endpoint(std::uint64_t id,
+                         std::weak_ptr<detail::endpoint_lease> l);
+
+private:
+  using effects = detail::core_type::effects;
+
+  bool drain();
+  bool run(caf::mailbox_element_ptr ptr);
+  std::size_t run_skipped();
+  void post_drain(caf::execution_unit* eu);
+  void maybe_resume_drain();
+  void dispatch(effects& fx);
+  void lose(caf::mailbox_element_ptr ptr, loss why, const caf::error& err);
+  void on_park_outcome(send_status st);
+  void on_writable(std::uint64_t endpoint_id);
+  void note_parked();
+
+  std::shared_ptr<detail::runtime_state> rt_;
+  std::string name_;
+  detail::core_type core_;
+
+  // Control-lane messages enqueued but not yet consumed (an estimate used to
+  // yield the drain to exit/down/responses). Any thread increments.
+  std::atomic<std::int64_t> control_pending_{0};
+
+  std::shared_ptr<const dead_letter_hook> hook_; // atomic_load/atomic_store
+
+  // -- actor thread only -------------------------------------------------------
+  std::size_t drain_batch_;
+  caf::message drain_msg_;
+  std::deque<caf::mailbox_element_ptr> skipped_;
+  bool in_ordinary_ = false;
+  bool retry_skipped_ = false;
+  bool deferred_ = false;
+  std::size_t parked_out_ = 0;
+  std::chrono::steady_clock::time_point suspended_since_;
+  effects fx_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<detail::endpoint_lease>>
+    endpoints_;
+};
+
+/// A sluice actor with a state object, like caf::stateful_actor<State>.
+template <class State>
+using stateful_actor = caf::stateful_actor<State, sluice::actor>;
+
+} // namespace sluice
