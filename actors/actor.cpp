@@ -61,7 +61,8 @@ constexpr auto park_token
 constexpr auto writable_token
   = caf::make_type_token<caf::atom_value, std::uint64_t>();
 
-bool is_token(const caf::type_erased_tuple& c, caf::atom_value a, std::uint32_t tt) {
+bool is_token(const caf::type_erased_tuple& c, caf::atom_value a,
+              std::uint32_t tt) {
   return c.type_token() == tt && c.get_as<caf::atom_value>(0) == a;
 }
 
@@ -195,11 +196,8 @@ resolved_mailbox resolve_for(detail::runtime_state& rt, caf::actor_id id) {
 // -- construction --------------------------------------------------------------
 
 actor::actor(caf::actor_config& cfg)
-  : super(cfg),
-    rt_(detail::runtime_state::of(home_system())),
-    name_(),
-    core_(resolve_for(*rt_, id())),
-    drain_batch_(rt_->settings().drain_batch),
+  : super(cfg), rt_(detail::runtime_state::of(home_system())), name_(),
+    core_(resolve_for(*rt_, id())), drain_batch_(rt_->settings().drain_batch),
     drain_msg_(caf::make_message(drain_atom::value)) {
   name_ = core_.config().name;
   rt_->add(this);
@@ -296,8 +294,7 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
   auto cfg_timeout = ctx != nullptr && ctx->timeout.count() > 0
                        ? ctx->timeout
                        : core_.config().block_timeout;
-  bool may_wait = ctx == nullptr
-                  || ctx->how == detail::send_ctx::mode::normal;
+  bool may_wait = ctx == nullptr || ctx->how == detail::send_ctx::mode::normal;
   auto* raw = ptr.release();
   auto res = core_.offer(raw, who, key, cfg_timeout, may_wait);
   if (res.status == core::admit::park_needed) {
@@ -353,17 +350,17 @@ send_result actor::offer_endpoint(caf::mailbox_element_ptr elem,
 }
 
 void actor::post_drain(caf::execution_unit* eu) {
-  super::enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                           drain_msg_),
-                 eu);
+  super::enqueue(
+    caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, drain_msg_),
+    eu);
 }
 
 void actor::lose(caf::mailbox_element_ptr ptr, loss why,
                  const caf::error& err) {
   if (ptr->mid.is_request() && ptr->sender != nullptr) {
-    ptr->sender->enqueue(caf::make_mailbox_element(
-                           nullptr, ptr->mid.response_id(), {},
-                           caf::make_message(err)),
+    ptr->sender->enqueue(caf::make_mailbox_element(nullptr,
+                                                   ptr->mid.response_id(), {},
+                                                   caf::make_message(err)),
                          nullptr);
   }
   // seq_cst load pairs with set_dead_letter_hook's store
@@ -406,10 +403,11 @@ void actor::dispatch(effects& fx) {
         break;
     }
     if (w->parker != nullptr)
-      w->parker->enqueue(caf::make_mailbox_element(
-                           nullptr, caf::make_message_id(), {}, park_atom::value,
-                           static_cast<std::int32_t>(outcome)),
-                         nullptr);
+      w->parker->enqueue(
+        caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                  park_atom::value,
+                                  static_cast<std::int32_t>(outcome)),
+        nullptr);
     delete w;
   }
   fx.parked_done.clear();

@@ -38,8 +38,9 @@ namespace detail {
 
 class endpoint_lease;
 
-using core_type = core::mailbox_core<caf::mailbox_element, caf::strong_actor_ptr,
-                                     caf::detail::disposer>;
+using core_type
+  = core::mailbox_core<caf::mailbox_element, caf::strong_actor_ptr,
+                       caf::detail::disposer>;
 
 /// A send in progress through the sluice API (thread-local, see send.hpp).
 struct send_ctx {

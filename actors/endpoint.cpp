@@ -16,14 +16,11 @@ std::atomic<std::uint64_t> next_endpoint_id{1};
 
 } // namespace
 
-endpoint_lease::endpoint_lease(caf::actor target_hdl,
-                               sluice::actor* target_ptr,
+endpoint_lease::endpoint_lease(caf::actor target_hdl, sluice::actor* target_ptr,
                                sluice::actor* owner_ptr, std::uint64_t ep_id)
-  : target(std::move(target_hdl)),
-    target_impl(target_ptr),
+  : target(std::move(target_hdl)), target_impl(target_ptr),
     owner(owner_ptr != nullptr ? owner_ptr->address() : caf::actor_addr{}),
-    id(ep_id) {
-}
+    id(ep_id) {}
 
 void endpoint_lease::writable() noexcept {
   if (owner) {
@@ -60,8 +57,8 @@ namespace {
 
 std::shared_ptr<detail::endpoint_lease> make_lease(sluice::actor* owner,
                                                    const caf::actor& dest) {
-  auto* impl = dynamic_cast<sluice::actor*>(
-    caf::actor_cast<caf::abstract_actor*>(dest));
+  auto* impl
+    = dynamic_cast<sluice::actor*>(caf::actor_cast<caf::abstract_actor*>(dest));
   if (impl == nullptr)
     throw std::invalid_argument(
       "sluice::connect: the destination is not a sluice actor");

@@ -57,8 +57,7 @@ class endpoint {
 public:
   endpoint() = default;
   explicit endpoint(std::shared_ptr<detail::endpoint_lease> l)
-    : lease_(std::move(l)) {
-  }
+    : lease_(std::move(l)) {}
   endpoint(endpoint&&) noexcept = default;
   endpoint& operator=(endpoint&& other) noexcept;
   endpoint(const endpoint&) = delete;

@@ -50,10 +50,9 @@ template <class... Ts>
 template <class... Ts>
 [[nodiscard]] send_result send(this_thread_t, const caf::actor& dest,
                                Ts&&... xs) {
-  return detail::deliver(nullptr, dest,
-                         caf::make_message(std::forward<Ts>(xs)...),
-                         detail::send_mode::normal,
-                         std::chrono::nanoseconds{0});
+  return detail::deliver(
+    nullptr, dest, caf::make_message(std::forward<Ts>(xs)...),
+    detail::send_mode::normal, std::chrono::nanoseconds{0});
 }
 
 /// Never waits: a full block mailbox answers would_block.
@@ -68,10 +67,9 @@ template <class... Ts>
 template <class... Ts>
 [[nodiscard]] send_result try_send(this_thread_t, const caf::actor& dest,
                                    Ts&&... xs) {
-  return detail::deliver(nullptr, dest,
-                         caf::make_message(std::forward<Ts>(xs)...),
-                         detail::send_mode::try_only,
-                         std::chrono::nanoseconds{0});
+  return detail::deliver(
+    nullptr, dest, caf::make_message(std::forward<Ts>(xs)...),
+    detail::send_mode::try_only, std::chrono::nanoseconds{0});
 }
 
 /// From a thread: waits at most `timeout` on a full block mailbox.

@@ -73,8 +73,8 @@ auto spawn(Parent* parent, const mailbox& m, Ts&&... xs)
 }
 
 /// Spawns a function-based sluice actor from actor `parent`.
-template <caf::spawn_options Os = caf::no_spawn_options, class Parent,
-          class F, class... Ts>
+template <caf::spawn_options Os = caf::no_spawn_options, class Parent, class F,
+          class... Ts>
 auto spawn(Parent* parent, const mailbox& m, F fun, Ts&&... xs)
   -> decltype(parent->template spawn<Os>(std::move(fun),
                                          std::forward<Ts>(xs)...)) {

@@ -96,8 +96,7 @@ config::config() {
 namespace detail {
 
 runtime_state::runtime_state(caf::actor_system& sys, runtime_settings settings)
-  : sys_(&sys), settings_(std::move(settings)) {
-}
+  : sys_(&sys), settings_(std::move(settings)) {}
 
 std::shared_ptr<runtime_state> runtime_state::of(caf::actor_system& sys) {
   std::lock_guard<std::mutex> guard{registry_mtx};
@@ -182,8 +181,8 @@ runtime::runtime(caf::actor_system& sys) {
       throw std::logic_error("sluice: this actor_system already has a "
                              "sluice::runtime");
   }
-  state_ = std::make_shared<detail::runtime_state>(sys,
-                                                   read_settings(sys.config()));
+  state_
+    = std::make_shared<detail::runtime_state>(sys, read_settings(sys.config()));
   std::lock_guard<std::mutex> guard{registry_mtx};
   runtimes[&sys] = state_;
 }
@@ -213,8 +212,8 @@ std::vector<std::string> runtime::unused_overrides() const {
 std::optional<mailbox_stats> stats(const caf::actor& x) {
   if (!x)
     return std::nullopt;
-  auto* impl = dynamic_cast<sluice::actor*>(
-    caf::actor_cast<caf::abstract_actor*>(x));
+  auto* impl
+    = dynamic_cast<sluice::actor*>(caf::actor_cast<caf::abstract_actor*>(x));
   if (impl == nullptr)
     return std::nullopt;
   return impl->stats();

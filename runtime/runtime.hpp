@@ -54,11 +54,11 @@ std::string_view to_string(loss x) noexcept;
 
 /// One lost message, as the dead-letter hook sees it.
 struct dead_letter {
-  std::string mailbox;         ///< the receiver's mailbox name
-  caf::actor_addr receiver;    ///< the receiver
+  std::string mailbox;          ///< the receiver's mailbox name
+  caf::actor_addr receiver;     ///< the receiver
   caf::strong_actor_ptr sender; ///< may be null (anonymous sends)
-  caf::message_id mid;         ///< mid.is_request(): the sender got an error
-  caf::message content;        ///< the message itself
+  caf::message_id mid;          ///< mid.is_request(): the sender got an error
+  caf::message content;         ///< the message itself
   sluice::loss reason = loss::dropped;
 };
 
