@@ -29,7 +29,7 @@ enum class policy : std::uint8_t {
 /// How a credit receiver returns credit to its endpoints.
 enum class credit_mode : std::uint8_t {
   automatic, ///< after consuming half a window from an endpoint
-  manual,    ///< only when the receiver calls sluice::grant(...)
+  manual,    ///< only when the receiver calls self->grant(n)
 };
 
 std::string_view to_string(policy x) noexcept;
@@ -74,7 +74,7 @@ public:
   /// How long a managed thread waits on a full block mailbox (> 0).
   mailbox with_block_timeout(duration timeout) const;
 
-  /// Messages one sluice actor may have parked at once (>= 1).
+  /// Messages one sluice actor may have parked at this mailbox (>= 1).
   mailbox with_park_limit(std::size_t limit) const;
 
   /// Messages from unmanaged senders admitted over capacity (>= 0).
