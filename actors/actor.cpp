@@ -4,6 +4,8 @@
 
 #include "actors/actor.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include <caf/actor_cast.hpp>
@@ -159,27 +161,31 @@ loss to_loss(core::admit x) {
   return loss::dropped;
 }
 
-sec to_sec(loss x) {
+/// The error response a request lost for reason `x` gets. A receiver that
+/// terminated answers like CAF does for a dead actor, wherever the request
+/// was (arriving, parked, queued, skipped); the other losses have sluice's
+/// own codes.
+caf::error error_for(loss x) {
   switch (x) {
     case loss::dropped:
     case loss::evicted:
-      return sec::mailbox_full;
+      return make_error(sec::mailbox_full);
     case loss::would_block:
-      return sec::would_block;
+      return make_error(sec::would_block);
     case loss::timed_out:
-      return sec::timed_out;
+      return make_error(sec::timed_out);
     case loss::no_credit:
-      return sec::no_credit;
+      return make_error(sec::no_credit);
     case loss::closed:
     case loss::discarded_on_exit:
     case loss::held_discarded:
-      return sec::mailbox_closed;
+      return caf::make_error(caf::sec::request_receiver_down);
     case loss::overcommit:
-      return sec::dead_lettered;
+      return make_error(sec::dead_lettered);
     case loss::shed:
-      return sec::shed;
+      return make_error(sec::shed);
   }
-  return sec::mailbox_full;
+  return make_error(sec::mailbox_full);
 }
 
 resolved_mailbox resolve_for(detail::runtime_state& rt, caf::actor_id id) {
@@ -222,10 +228,13 @@ mailbox_stats actor::stats() const {
 
 void actor::reconfigure(const sluice::mailbox& m) {
   auto cur = core_.config();
+  // A window `m` leaves unset follows a smaller capacity: the current window
+  // must not turn "capacity 2" into "window 8 exceeds capacity 2".
+  auto cap = m.capacity() ? *m.capacity() : cur.capacity;
   auto fields = sluice::mailbox::blank();
   fields.set_policy(cur.policy)
     .set_capacity(cur.capacity)
-    .set_window(std::min(cur.window, cur.capacity))
+    .set_window(std::min(cur.window, cap))
     .set_block_timeout(cur.block_timeout)
     .set_park_limit(cur.park_limit)
     .set_overcommit(cur.overcommit)
@@ -255,6 +264,13 @@ std::size_t actor::grant(std::size_t n) {
 
 void actor::register_endpoint(std::uint64_t id,
                               std::weak_ptr<detail::endpoint_lease> l) {
+  // Closed endpoints leave expired entries behind; sweep them whenever the
+  // map doubled, so an actor connecting over and over stays bounded.
+  if (endpoints_.size() >= prune_endpoints_at_) {
+    for (auto i = endpoints_.begin(); i != endpoints_.end();)
+      i = i->second.expired() ? endpoints_.erase(i) : std::next(i);
+    prune_endpoints_at_ = std::max<std::size_t>(16, 2 * endpoints_.size());
+  }
   endpoints_.emplace(id, std::move(l));
 }
 
@@ -291,20 +307,22 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
     who = sender_kind::thread;
     key = &detail::tl_thread_key;
   }
-  auto cfg_timeout = ctx != nullptr && ctx->timeout.count() > 0
-                       ? ctx->timeout
-                       : core_.config().block_timeout;
+  // Only a managed thread can block; by default for the mailbox's
+  // block-timeout, which the core reads under its own lock.
+  auto max_wait = detail::core_type::configured_timeout;
+  if (ctx != nullptr && ctx->timeout.count() > 0)
+    max_wait = std::chrono::duration_cast<detail::core_type::clock::duration>(
+      ctx->timeout);
   bool may_wait = ctx == nullptr || ctx->how == detail::send_ctx::mode::normal;
   auto* raw = ptr.release();
-  auto res = core_.offer(raw, who, key, cfg_timeout, may_wait);
+  auto res = core_.offer(raw, who, key, max_wait, may_wait);
   if (res.status == core::admit::park_needed) {
     res = core_.park(raw, key, caf::strong_actor_ptr{cur->ctrl()});
     if (res.status == core::admit::parked)
       cur->note_parked();
   }
   if (res.evicted != nullptr)
-    lose(caf::mailbox_element_ptr{res.evicted}, loss::evicted,
-         make_error(sec::mailbox_full));
+    lose(caf::mailbox_element_ptr{res.evicted}, loss::evicted);
   if (res.schedule)
     post_drain(eu);
   if (core::taken(res.status)) {
@@ -321,8 +339,7 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
     ctx->handback = std::move(back);
     return;
   }
-  auto why = to_loss(res.status);
-  lose(std::move(back), why, make_error(to_sec(why)));
+  lose(std::move(back), to_loss(res.status));
 }
 
 send_result actor::offer_endpoint(caf::mailbox_element_ptr elem,
@@ -332,12 +349,23 @@ send_result actor::offer_endpoint(caf::mailbox_element_ptr elem,
   auto res = core_.offer_credit(raw, l, fx);
   dispatch(fx);
   if (res.status == core::admit::not_credit) {
-    // Not a credit mailbox (any more): send as the endpoint's owner.
+    // Not a credit mailbox (any more): send as the endpoint's owner, or as
+    // the calling thread for a thread endpoint. (A raw actor_cast of an
+    // actor_addr is never null, even for an empty or expired address: the
+    // owner must be upgraded to a strong reference first.)
     caf::mailbox_element_ptr back{raw};
-    auto* owner = caf::actor_cast<caf::abstract_actor*>(l.owner);
     auto msg = back->move_content_to_message();
-    return detail::deliver(static_cast<sluice::actor*>(owner), l.target,
-                           std::move(msg), detail::send_mode::normal,
+    sluice::actor* owner = nullptr;
+    caf::strong_actor_ptr owner_ref;
+    if (l.owner) {
+      owner_ref = caf::actor_cast<caf::strong_actor_ptr>(l.owner);
+      if (owner_ref == nullptr) // the owner terminated: its endpoint is done
+        return send_result{send_status::closed, std::move(msg)};
+      owner = static_cast<sluice::actor*>(
+        caf::actor_cast<caf::abstract_actor*>(owner_ref));
+    }
+    return detail::deliver(owner, l.target, std::move(msg),
+                           detail::send_mode::normal,
                            std::chrono::nanoseconds{0});
   }
   if (res.schedule)
@@ -355,9 +383,9 @@ void actor::post_drain(caf::execution_unit* eu) {
     eu);
 }
 
-void actor::lose(caf::mailbox_element_ptr ptr, loss why,
-                 const caf::error& err) {
+void actor::lose(caf::mailbox_element_ptr ptr, loss why) {
   if (ptr->mid.is_request() && ptr->sender != nullptr) {
+    auto err = error_for(why);
     ptr->sender->enqueue(caf::make_mailbox_element(nullptr,
                                                    ptr->mid.response_id(), {},
                                                    caf::make_message(err)),
@@ -391,13 +419,11 @@ void actor::dispatch(effects& fx) {
         break;
       case detail::core_type::waiter::state::closed:
         outcome = send_status::closed;
-        lose(caf::mailbox_element_ptr{w->elem}, loss::closed,
-             caf::make_error(caf::sec::request_receiver_down));
+        lose(caf::mailbox_element_ptr{w->elem}, loss::closed);
         break;
       case detail::core_type::waiter::state::dropped:
         outcome = send_status::dropped;
-        lose(caf::mailbox_element_ptr{w->elem}, loss::shed,
-             make_error(sec::shed));
+        lose(caf::mailbox_element_ptr{w->elem}, loss::shed);
         break;
       case detail::core_type::waiter::state::waiting:
         break;
@@ -412,8 +438,7 @@ void actor::dispatch(effects& fx) {
   }
   fx.parked_done.clear();
   for (auto* e : fx.evicted)
-    lose(caf::mailbox_element_ptr{e}, loss::evicted,
-         make_error(sec::mailbox_full));
+    lose(caf::mailbox_element_ptr{e}, loss::evicted);
   fx.evicted.clear();
   for (auto& l : fx.writable)
     l->writable();
@@ -469,20 +494,35 @@ caf::resumable::resume_result actor::resume(caf::execution_unit* eu,
 caf::invoke_message_result actor::consume(caf::mailbox_element& x) {
   if (in_ordinary_)
     return super::consume(x); // an ordinary message driven by drain()
+  // As CAF's consume() does first: whatever runs next (the writable
+  // callback, drain()'s `outer`) must see this element, not a stale pointer
+  // to a message that has been destroyed since.
+  current_element_ = &x;
   auto& c = x.content();
-  if (is_token(c, drain_atom::value, atom_token)) {
-    // Reported as dropped when nothing was delivered, so CAF does not
-    // re-arm a receive timeout for a token.
-    return drain() ? caf::invoke_message_result::consumed
-                   : caf::invoke_message_result::dropped;
-  }
+  // A sluice token is not a message the behavior received: unless it
+  // delivered ordinary messages it is reported as dropped, so CAF does not
+  // re-arm the receive timeout (`after(...)`) for it. A token whose work
+  // terminated the actor reports consumed, so reactivate() finalizes now.
+  auto token_done = [this](bool delivered) {
+    return delivered || !alive() ? caf::invoke_message_result::consumed
+                                 : caf::invoke_message_result::dropped;
+  };
+  if (is_token(c, drain_atom::value, atom_token))
+    return token_done(drain());
   if (is_token(c, park_atom::value, park_token)) {
     on_park_outcome(static_cast<send_status>(c.get_as<std::int32_t>(1)));
-    return caf::invoke_message_result::dropped;
+    return token_done(false);
   }
   if (is_token(c, writable_atom::value, writable_token)) {
+    // The callback is user code: like any message it waits while the actor
+    // awaits a response (CAF caches the token and retries it afterwards).
+    if (!awaited_responses_.empty())
+      return caf::invoke_message_result::skipped;
     on_writable(c.get_as<std::uint64_t>(1));
-    return caf::invoke_message_result::consumed;
+    // the callback may have changed the behavior: retry skipped messages
+    retry_skipped_ = retry_skipped_ || !skipped_.empty();
+    maybe_resume_drain();
+    return token_done(false);
   }
   auto res = super::consume(x);
   if (res != caf::invoke_message_result::skipped && passes_consume(x)) {
@@ -513,16 +553,26 @@ bool actor::drain() {
   auto* outer = current_element_;
   bool any = false;
   std::size_t n = 0;
+  bool started = false; // freed slots lock-free: waiters need a settle()
+  auto release = [&] {
+    if (started) {
+      core_.settle(fx_);
+      if (!fx_.empty())
+        dispatch(fx_);
+    }
+  };
   for (;;) {
     if (getf(is_cleaned_up_flag) || !alive())
       return any; // terminated: cleanup() closed the core
     if (parked_out_ > 0 || !awaited_responses_.empty()) {
+      release();
       deferred_ = true; // resumed by the park outcome / the response
       return any;
     }
     if (n >= drain_batch_
-        // acquire is not needed: the count is a hint; relaxed suffices
+        // relaxed: the count is a hint for yielding, not a synchronization
         || (n > 0 && control_pending_.load(std::memory_order_relaxed) > 0)) {
+      release();
       post_drain(context()); // yield: control messages go first
       return any;
     }
@@ -535,18 +585,30 @@ bool actor::drain() {
         continue;
       }
     }
-    auto* raw = core_.pop(fx_);
-    if (!fx_.empty())
-      dispatch(fx_);
-    if (raw == nullptr)
-      break;
+    if (batch_pos_ == batch_len_) {
+      // One lock takes a batch; the slots stay counted until released.
+      batch_pos_ = 0;
+      batch_len_ = core_.pop_batch(
+        batch_, std::min(max_batch, drain_batch_ - n), &batch_counted_, fx_);
+      if (!fx_.empty())
+        dispatch(fx_);
+      if (batch_len_ == 0)
+        break;
+    }
+    auto* raw = batch_[batch_pos_++];
     ++n;
+    if (batch_counted_) {
+      core_.start_one(); // the handled message no longer occupies a slot
+      started = true;
+    }
     if (run(caf::mailbox_element_ptr{raw}))
       any = true;
     current_element_ = outer;
   }
-  if (core_.finish_drain())
+  if (core_.finish_drain(fx_))
     post_drain(context());
+  if (!fx_.empty())
+    dispatch(fx_);
   return any;
 }
 
@@ -614,14 +676,19 @@ bool actor::cleanup(caf::error&& reason, caf::execution_unit* host) {
   effects fx;
   std::vector<caf::mailbox_element*> discarded;
   core_.close(fx, discarded);
-  auto down = caf::make_error(caf::sec::request_receiver_down);
   for (auto* e : discarded)
-    lose(caf::mailbox_element_ptr{e}, loss::discarded_on_exit, down);
+    lose(caf::mailbox_element_ptr{e}, loss::discarded_on_exit);
   for (auto& e : skipped_) {
     core_.stats().held_discarded.add();
-    lose(std::move(e), loss::held_discarded, down);
+    lose(std::move(e), loss::held_discarded);
   }
   skipped_.clear();
+  // Taken by the current drain pass but not handled yet.
+  while (batch_pos_ < batch_len_) {
+    core_.stats().held_discarded.add();
+    lose(caf::mailbox_element_ptr{batch_[batch_pos_++]}, loss::held_discarded);
+  }
+  batch_pos_ = batch_len_ = 0;
   dispatch(fx);
   // Endpoints this actor owns return their credit.
   for (auto& kvp : endpoints_)

@@ -150,7 +150,9 @@ private:
   void post_drain(caf::execution_unit* eu);
   void maybe_resume_drain();
   void dispatch(effects& fx);
-  void lose(caf::mailbox_element_ptr ptr, loss why, const caf::error& err);
+  /// Reports a lost message to the dead-letter hook; a request gets the
+  /// error response for `why`.
+  void lose(caf::mailbox_element_ptr ptr, loss why);
   void on_park_outcome(send_status st);
   void on_writable(std::uint64_t endpoint_id);
   void note_parked();
@@ -169,6 +171,13 @@ private:
   std::size_t drain_batch_;
   caf::message drain_msg_;
   std::deque<caf::mailbox_element_ptr> skipped_;
+  // Messages the drain took from the core with one lock (pop_batch) and has
+  // not handled yet; they survive a yield to the next pass.
+  static constexpr std::size_t max_batch = 16;
+  caf::mailbox_element* batch_[max_batch] = {};
+  std::size_t batch_pos_ = 0;
+  std::size_t batch_len_ = 0;
+  bool batch_counted_ = false;
   bool in_ordinary_ = false;
   bool retry_skipped_ = false;
   bool deferred_ = false;
@@ -177,6 +186,7 @@ private:
   effects fx_;
   std::unordered_map<std::uint64_t, std::weak_ptr<detail::endpoint_lease>>
     endpoints_;
+  std::size_t prune_endpoints_at_ = 16; // see register_endpoint()
 };
 
 /// A sluice actor with a state object, like caf::stateful_actor<State>.

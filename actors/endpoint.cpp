@@ -57,8 +57,10 @@ namespace {
 
 std::shared_ptr<detail::endpoint_lease> make_lease(sluice::actor* owner,
                                                    const caf::actor& dest) {
-  auto* impl
-    = dynamic_cast<sluice::actor*>(caf::actor_cast<caf::abstract_actor*>(dest));
+  // (actor_cast of an invalid handle to a raw pointer is not null: check)
+  auto* impl = dest ? dynamic_cast<sluice::actor*>(
+                 caf::actor_cast<caf::abstract_actor*>(dest))
+                    : nullptr;
   if (impl == nullptr)
     throw std::invalid_argument(
       "sluice::connect: the destination is not a sluice actor");

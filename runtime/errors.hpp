@@ -14,7 +14,9 @@ namespace sluice {
 enum class sec : std::uint8_t {
   none = 0,
   mailbox_full,   ///< drop-newest refused, or drop-oldest evicted, a request
-  mailbox_closed, ///< the receiver terminated while the message waited
+  mailbox_closed, ///< (unused: a request lost because the receiver
+                  ///< terminated gets CAF's sec::request_receiver_down,
+                  ///< as it would from any dead CAF actor)
   would_block,    ///< the sender's park limit at the receiver was reached
   timed_out,      ///< a blocked thread's timeout expired
   no_credit,      ///< a request sent through an endpoint without credit

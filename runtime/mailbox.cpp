@@ -183,6 +183,7 @@ mailbox mailbox::overridden_by(const mailbox& overrides) const {
   auto x = overrides.merged_over(*this);
   if (!name_.empty())
     x.name_ = name_;
+  x.validate();
   return x;
 }
 

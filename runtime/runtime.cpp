@@ -44,8 +44,7 @@ namespace {
 
 thread_local bool tl_caf_thread = false;
 
-std::mutex registry_mtx; // guards the two maps below
-std::set<const caf::actor_system*> marked_systems;
+std::mutex registry_mtx; // guards the map below
 std::map<const caf::actor_system*, std::weak_ptr<detail::runtime_state>>
   runtimes;
 
@@ -53,9 +52,8 @@ std::map<const caf::actor_system*, std::weak_ptr<detail::runtime_state>>
 /// detached actors, logger) so sluice never blocks one of them.
 class caf_thread_marker : public caf::thread_hook {
 public:
-  void init(caf::actor_system& sys) override {
-    std::lock_guard<std::mutex> guard{registry_mtx};
-    marked_systems.insert(&sys);
+  void init(caf::actor_system&) override {
+    // nop
   }
   void thread_started() override {
     tl_caf_thread = true;
@@ -64,6 +62,16 @@ public:
     tl_caf_thread = false;
   }
 };
+
+/// True if `sys` was built from a config that went through configure(). Asks
+/// the system's own config rather than a registry of system addresses: a
+/// new system may reuse the address of a destroyed configured one.
+bool configured_for_sluice(const caf::actor_system& sys) {
+  for (auto& hook : sys.config().thread_hooks_)
+    if (dynamic_cast<const caf_thread_marker*>(hook.get()) != nullptr)
+      return true;
+  return false;
+}
 
 } // namespace
 
@@ -170,21 +178,21 @@ std::vector<std::string> runtime_state::unused_overrides() const {
 // -- runtime ---------------------------------------------------------------------------
 
 runtime::runtime(caf::actor_system& sys) {
-  {
-    std::lock_guard<std::mutex> guard{registry_mtx};
-    if (marked_systems.count(&sys) == 0)
-      throw std::logic_error(
-        "sluice: the actor_system was not configured for sluice; call "
-        "sluice::configure(cfg) (or use sluice::config) before creating it");
-    auto i = runtimes.find(&sys);
-    if (i != runtimes.end() && !i->second.expired())
-      throw std::logic_error("sluice: this actor_system already has a "
-                             "sluice::runtime");
-  }
-  state_
+  if (!configured_for_sluice(sys))
+    throw std::logic_error(
+      "sluice: the actor_system was not configured for sluice; call "
+      "sluice::configure(cfg) (or use sluice::config) before creating it");
+  auto state
     = std::make_shared<detail::runtime_state>(sys, read_settings(sys.config()));
+  // check and register in one critical section: two runtimes constructed
+  // at once for the same system cannot both succeed
   std::lock_guard<std::mutex> guard{registry_mtx};
-  runtimes[&sys] = state_;
+  auto& slot = runtimes[&sys];
+  if (!slot.expired())
+    throw std::logic_error("sluice: this actor_system already has a "
+                           "sluice::runtime");
+  slot = state;
+  state_ = std::move(state);
 }
 
 runtime::~runtime() {
@@ -194,7 +202,6 @@ runtime::~runtime() {
               << "' matched no mailbox\n";
   std::lock_guard<std::mutex> guard{registry_mtx};
   runtimes.erase(&state_->system());
-  marked_systems.erase(&state_->system());
 }
 
 void runtime::set_dead_letter_hook(dead_letter_hook f) {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -191,8 +192,16 @@ public:
     bool schedule = false; ///< caller must wake the consumer (drain token)
   };
 
+  /// max_wait value meaning "the mailbox's configured block-timeout".
+  static constexpr clock::duration configured_timeout = clock::duration::min();
+
+  /// The ring starts small and doubles up to the bound on demand, so a huge
+  /// capacity costs memory only when it is used.
+  static constexpr std::size_t initial_reserve = 1024;
+
   explicit mailbox_core(const resolved_mailbox& cfg)
-    : cfg_(cfg), queue_(cfg.capacity + cfg.overcommit) {
+    : cfg_(cfg),
+      queue_(std::min(cfg.capacity + cfg.overcommit, initial_reserve)) {
     stats_.capacity.set(cfg.capacity);
   }
 
@@ -224,7 +233,7 @@ public:
   offer_result offer(T* elem, sender_kind who, const void* key,
                      clock::duration max_wait = clock::duration::max(),
                      bool may_wait = true) {
-    std::unique_lock<std::mutex> guard{mtx_};
+    auto guard = acquire();
     stats_.attempted.add();
     offer_result res;
     if (closed_) {
@@ -287,6 +296,7 @@ public:
     }
     if (taken(res.status) && res.status != admit::parked)
       res.schedule = schedule_locked();
+    unlock_and_free_retired(guard); // an eviction may have freed a lease
     return res;
   }
 
@@ -294,7 +304,7 @@ public:
   /// appeared meanwhile, else parks it (FIFO) with `parker`, or refuses it
   /// with would_block when `key` already has park-limit messages parked.
   offer_result park(T* elem, const void* key, Parker parker) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     stats_.attempted.add();
     offer_result res;
     if (closed_) {
@@ -325,7 +335,7 @@ public:
   /// back, nothing counted) if the mailbox is not in credit mode; the caller
   /// then sends as the endpoint's owner instead.
   offer_result offer_credit(T* elem, lease& l, effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     offer_result res;
     if (cfg_.policy != policy::credit && !closed_) {
       res.status = admit::not_credit;
@@ -360,7 +370,7 @@ public:
   /// FIFO and its owner hears writable() when it is granted.
   /// @returns false if the mailbox is closed.
   bool attach(std::shared_ptr<lease> l, effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     if (closed_) {
       l->st_ = lease::state::released;
       return false;
@@ -376,26 +386,29 @@ public:
   /// Returns the lease's credit to the mailbox (endpoint destroyed or its
   /// owner gone). Messages it already sent stay queued.
   void detach(lease& l, effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     drop_lease_locked(l);
     l.st_ = lease::state::released;
     forget_if_done_locked(l);
     grant_waiting_leases_locked(fx);
+    unlock_and_free_retired(guard);
   }
 
   /// Credit the lease can spend now (for thread endpoints and tests).
   std::size_t credit_of(const lease& l) const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     return l.credit_;
   }
 
   /// Blocks the calling thread until `l` has credit, the mailbox closes or
-  /// `deadline` passes. @returns the credit available (0 on timeout/close).
+  /// leaves credit mode (no credit will come: the endpoint sends as its
+  /// owner) or `deadline` passes. @returns the credit available (0 on
+  /// timeout/close/not credit).
   std::size_t wait_credit(lease& l, clock::time_point deadline) {
-    std::unique_lock<std::mutex> guard{mtx_};
+    auto guard = acquire();
     std::condition_variable cv;
     l.waiting_thread_ = &cv;
-    while (!closed_ && l.credit_ == 0) {
+    while (!closed_ && cfg_.policy == policy::credit && l.credit_ == 0) {
       l.want_writable_ = true;
       if (cv.wait_until(guard, deadline) == std::cv_status::timeout)
         break;
@@ -409,21 +422,87 @@ public:
   /// Takes the oldest queued message, or nullptr. Frees its slot: admits
   /// waiters and returns credit as the policy says.
   T* pop(effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     if (queue_.empty())
       return nullptr;
     auto s = queue_.pop_front();
     stats_.dequeued.add();
     after_remove_locked(s, fx);
     admit_waiters_locked(fx);
+    unlock_and_free_retired(guard);
     return s.elem;
+  }
+
+  /// Consumer: takes up to `max` oldest messages into `out` with one lock.
+  /// Until the consumer calls start_one() for a message, it still waits
+  /// ("in hand") and keeps its slot, so capacity means the same as with
+  /// pop(): messages waiting, excluding the one being handled. drop-oldest
+  /// (an arrival may evict anything still waiting, never the message being
+  /// handled) and credit (a popped slot's credit goes back to its endpoint)
+  /// take one at a time.
+  /// @returns how many were taken; `*counted` says whether they are in hand
+  /// (then call start_one() before handling each).
+  std::size_t pop_batch(T** out, std::size_t max, bool* counted, effects& fx) {
+    auto guard = acquire();
+    // drop-oldest must be able to evict everything still waiting; credit
+    // returns a slot's credit when it is popped: both take one at a time
+    *counted
+      = cfg_.policy == policy::block || cfg_.policy == policy::drop_newest;
+    if (!*counted)
+      max = std::min<std::size_t>(max, 1);
+    std::size_t n = 0;
+    while (n < max && !queue_.empty()) {
+      auto s = queue_.pop_front();
+      out[n++] = s.elem;
+      after_remove_locked(s, fx);
+    }
+    if (*counted)
+      // relaxed: in_hand_ is a count; the mutex orders it with admissions
+      in_hand_.fetch_add(n, std::memory_order_relaxed);
+    stats_.dequeued.add(n);
+    publish_depth_locked();
+    admit_waiters_locked(
+      fx); // start_one() calls since the last lock freed room
+    unlock_and_free_retired(guard);
+    return n;
+  }
+
+  /// Consumer, lock-free: a message taken in hand starts being handled; its
+  /// slot is free from now on (senders see it at their next offer; waiters
+  /// are admitted at the next pop_batch() or finish_drain()).
+  void start_one() noexcept {
+    // relaxed: a count read by admission decisions under the mutex; a stale
+    // read only refuses an arrival that raced with this decrement
+    in_hand_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// Consumer: publishes depth and admits waiters after start_one() calls,
+  /// when a drain pass pauses (yield, suspended sender, awaited response).
+  void settle(effects& fx) {
+    auto guard = acquire();
+    publish_depth_locked();
+    admit_waiters_locked(fx);
+    unlock_and_free_retired(guard);
+  }
+
+  /// Consumer: the drain pass ends; publishes depth, admits waiters.
+  /// @returns true if messages remain (schedule another pass).
+  bool finish_drain(effects& fx) {
+    auto guard = acquire();
+    publish_depth_locked();
+    admit_waiters_locked(fx);
+    bool more = !queue_.empty();
+    if (!more)
+      scheduled_ = false;
+    unlock_and_free_retired(guard);
+    return more;
   }
 
   /// Consumer: the drain pass ends. @returns true if messages remain (the
   /// consumer must schedule another pass), false if the consumer is now idle
   /// (the next accepted offer reports `schedule`).
   bool finish_drain() {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     if (!queue_.empty())
       return true;
     scheduled_ = false;
@@ -433,7 +512,7 @@ public:
   /// Consumer: a popped message was skipped and kept by the actor; it counts
   /// against capacity until unhold().
   void hold() {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     if (closed_)
       return;
     ++held_;
@@ -442,7 +521,7 @@ public:
 
   /// Consumer: a held message was consumed or discarded.
   void unhold(effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     if (closed_ || held_ == 0)
       return;
     --held_;
@@ -453,7 +532,7 @@ public:
   /// Manual credit: returns up to `n` consumed messages' credit to their
   /// endpoints, oldest lease first. @returns credit granted.
   std::size_t grant(std::size_t n, effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     std::size_t total = 0;
     for (auto& lp : leases_) {
       if (n == 0)
@@ -471,7 +550,7 @@ public:
 
   /// Credit consumed by the actor and not yet granted back (manual mode).
   std::size_t owed() const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     std::size_t total = 0;
     for (auto& l : leases_)
       if (l->st_ == lease::state::active)
@@ -486,7 +565,7 @@ public:
   /// messages go to fx.parked_done with state closed; blocked threads wake
   /// with `closed`; leases are released and their owners told writable().
   void close(effects& fx, std::vector<T*>& discarded) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     if (closed_)
       return;
     closed_ = true;
@@ -514,8 +593,11 @@ public:
     lease_fifo_.clear();
     leased_ = unspent_ = 0;
     held_ = 0;
+    // relaxed: the consumer is the caller (cleanup) or gone
+    in_hand_.store(0, std::memory_order_relaxed);
     stats_.credit_leased.set(0);
     stats_.leases_waiting.set(0);
+    stats_.oldest_enq_ns.set(0); // nothing is queued any more
     publish_depth_locked();
   }
 
@@ -527,7 +609,7 @@ public:
   /// leases lazily on their next send. See docs/policies.md.
   /// @returns true if the caller must wake the consumer.
   bool reconfigure(const resolved_mailbox& cfg, effects& fx) {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     auto old = cfg_.policy;
     cfg_ = cfg;
     stats_.capacity.set(cfg.capacity);
@@ -535,12 +617,16 @@ public:
       for (auto& l : leases_) {
         drop_lease_locked(*l);
         l->st_ = lease::state::revoked;
+        if (l->waiting_thread_ != nullptr)
+          l->waiting_thread_->notify_all(); // wait_credit() returns: no credit
         if (l->want_writable_) {
           l->want_writable_ = false;
           fx.writable.push_back(l);
         }
       }
     }
+    for (auto* l : lease_fifo_)
+      l->window_ = cfg.window; // not granted yet: lease the current window
     if (cfg.policy != policy::block) {
       while (waiters_head_ != nullptr) {
         auto* w = pop_waiter_locked();
@@ -575,22 +661,24 @@ public:
       admit_waiters_locked(fx);
     }
     grant_waiting_leases_locked(fx);
-    return !queue_.empty() && schedule_locked();
+    auto wake = !queue_.empty() && schedule_locked();
+    unlock_and_free_retired(guard);
+    return wake;
   }
 
   resolved_mailbox config() const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     return cfg_;
   }
 
   bool closed() const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     return closed_;
   }
 
   /// Messages parked here by `key` right now.
   std::size_t parked_by(const void* key) const {
-    std::lock_guard<std::mutex> guard{mtx_};
+    auto guard = acquire();
     auto i = parked_by_.find(key);
     return i == parked_by_.end() ? 0 : i->second;
   }
@@ -611,16 +699,29 @@ private:
   };
   using ring_type = ring<slot>;
 
-  static std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             clock::now().time_since_epoch())
-      .count();
+  static std::int64_t now_ns() noexcept {
+    return coarse_now_ns();
+  }
+
+  /// Locks mtx_, spinning briefly first: critical sections here take tens
+  /// of nanoseconds, so sleeping in the kernel (futex) costs far more than
+  /// waiting for the other core to finish. Falls back to a plain lock.
+  std::unique_lock<std::mutex> acquire() const {
+    for (int i = 0; i < 128; ++i) {
+      if (mtx_.try_lock())
+        return std::unique_lock<std::mutex>{mtx_, std::adopt_lock};
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    return std::unique_lock<std::mutex>{mtx_};
   }
 
   // -- admission helpers (mtx_ held) -----------------------------------------
 
   std::size_t depth_locked() const noexcept {
-    return queue_.size() + held_;
+    // relaxed: see start_one()
+    return queue_.size() + held_ + in_hand_.load(std::memory_order_relaxed);
   }
 
   bool has_room_locked(policy p) const noexcept {
@@ -675,7 +776,8 @@ private:
   void publish_depth_locked() noexcept {
     auto d = depth_locked();
     stats_.depth.set(d);
-    stats_.held.set(held_);
+    if (stats_.held.get() != held_)
+      stats_.held.set(held_);
     if (d > stats_.high_watermark.get())
       stats_.high_watermark.set(d);
   }
@@ -779,6 +881,9 @@ private:
 
   admit wait_locked(std::unique_lock<std::mutex>& guard, T* elem,
                     const void* key, clock::duration max_wait) {
+    if (max_wait == configured_timeout)
+      max_wait
+        = std::chrono::duration_cast<clock::duration>(cfg_.block_timeout);
     std::condition_variable cv;
     waiter w;
     w.elem = elem;
@@ -840,8 +945,17 @@ private:
     fx.parked_done.push_back(w);
   }
 
+  /// Waiters are let in once depth has fallen to the resume mark, then up to
+  /// capacity: a blocked thread or parked actor wakes once per
+  /// capacity/4 freed slots instead of once per slot (fewer context switches
+  /// and park outcomes; FIFO and no-barging are unchanged).
+  std::size_t resume_mark() const noexcept {
+    return cfg_.capacity - std::max<std::size_t>(1, cfg_.capacity / 4);
+  }
+
   void admit_waiters_locked(effects& fx) {
-    if (cfg_.policy != policy::block)
+    if (cfg_.policy != policy::block || waiters_head_ == nullptr
+        || depth_locked() > resume_mark())
       return;
     while (waiters_head_ != nullptr && depth_locked() < cfg_.capacity) {
       auto* w = pop_waiter_locked();
@@ -924,15 +1038,27 @@ private:
     l.credit_ = l.owed_ = 0;
   }
 
+  /// Drops the core's reference to a released lease with nothing queued.
+  /// It may be the last one: the lease moves to retired_ and is freed by
+  /// unlock_and_free_retired() (a lease's destructor is user code).
   void forget_if_done_locked(lease& l) {
     if (l.st_ != lease::state::released || l.outstanding_ != 0)
       return;
-    leases_.erase(std::remove_if(leases_.begin(), leases_.end(),
-                                 [&](const std::shared_ptr<lease>& x) {
-                                   return x.get() == &l;
-                                 }),
-                  leases_.end());
+    auto i = std::find_if(
+      leases_.begin(), leases_.end(),
+      [&](const std::shared_ptr<lease>& x) { return x.get() == &l; });
+    if (i == leases_.end())
+      return;
+    retired_.push_back(std::move(*i));
+    leases_.erase(i);
   }
+
+  /// Unlocks, then frees the leases forgotten while the mutex was held.
+  void unlock_and_free_retired(std::unique_lock<std::mutex>& guard) {
+    std::vector<std::shared_ptr<lease>> dead;
+    dead.swap(retired_);
+    guard.unlock();
+  } // `dead` is destroyed here, without the mutex
 
   // -- state (guarded by mtx_) -------------------------------------------------
 
@@ -940,12 +1066,16 @@ private:
   resolved_mailbox cfg_;
   ring_type queue_;
   std::size_t held_ = 0;
+  // taken by pop_batch(), not yet started; the consumer decrements it
+  // without the mutex (start_one), everything else happens under the mutex
+  alignas(64) std::atomic<std::size_t> in_hand_{0};
   bool closed_ = false;
   bool scheduled_ = false;
   waiter* waiters_head_ = nullptr;
   waiter* waiters_tail_ = nullptr;
   std::unordered_map<const void*, std::size_t> parked_by_;
   std::vector<std::shared_ptr<lease>> leases_;
+  std::vector<std::shared_ptr<lease>> retired_; // freed after unlocking
   std::deque<lease*> lease_fifo_;
   std::size_t leased_ = 0;  // capacity promised to leases (see docs)
   std::size_t unspent_ = 0; // credit held by endpoints, not yet sent

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -65,6 +67,9 @@ public:
 
 private:
   static std::size_t round_up(std::size_t n) {
+    // beyond the largest power of two, x <<= 1 would wrap to 0 and loop
+    if (n > (std::numeric_limits<std::size_t>::max() >> 1) + 1)
+      throw std::length_error("sluice::core::ring: reserve too large");
     std::size_t x = 16;
     while (x < n)
       x <<= 1;
