@@ -45,8 +45,8 @@
 #include <vector>
 
 #include <signal.h>
-#include <time.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <boost/lockfree/queue.hpp>
@@ -286,8 +286,8 @@ std::vector<candidate> raw_candidates() {
                   return transfer(
                     q, nodes, producers,
                     [](core_lane& c, node* n) {
-                      auto r = c.offer(n, sluice::sender_kind::unmanaged,
-                                       nullptr);
+                      auto r
+                        = c.offer(n, sluice::sender_kind::unmanaged, nullptr);
                       return sluice::core::taken(r.status);
                     },
                     [&fx](core_lane& c) { return c.pop(fx); });
@@ -371,7 +371,8 @@ std::vector<candidate> raw_candidates() {
 }
 
 void print_rule(int width) {
-  std::printf("%s\n", std::string(static_cast<std::size_t>(width), '-').c_str());
+  std::printf("%s\n",
+              std::string(static_cast<std::size_t>(width), '-').c_str());
 }
 
 void run_raw(std::size_t msgs, int reps) {
@@ -390,8 +391,8 @@ void run_raw(std::size_t msgs, int reps) {
                 "(min..max), Mmsg/s\n",
                 producers, msgs, reps);
     print_rule(86);
-    std::printf("%-34s %10s %22s %10s %6s\n", "candidate", "median",
-                "min..max", "ns/msg", "x core");
+    std::printf("%-34s %10s %22s %10s %6s\n", "candidate", "median", "min..max",
+                "ns/msg", "x core");
     print_rule(86);
     for (auto& c : cands) {
       auto i = results.find(c.name);
@@ -403,8 +404,8 @@ void run_raw(std::size_t msgs, int reps) {
       std::snprintf(range, sizeof(range), "%.2f..%.2f",
                     *std::min_element(v.begin(), v.end()) / 1e6,
                     *std::max_element(v.begin(), v.end()) / 1e6);
-      std::printf("%-34s %10.2f %22s %10.1f %6.2f\n", c.name.c_str(),
-                  med / 1e6, range, 1e9 / med, med / base);
+      std::printf("%-34s %10.2f %22s %10.1f %6.2f\n", c.name.c_str(), med / 1e6,
+                  range, 1e9 / med, med / base);
     }
     std::fflush(stdout);
   }
@@ -453,7 +454,7 @@ void run_now(std::size_t msgs, int reps) {
       auto [push, pop] = one_thread(
         nodes,
         [&](node* x) {
-          (void) q.offer(x, sluice::sender_kind::unmanaged, nullptr);
+          (void)q.offer(x, sluice::sender_kind::unmanaged, nullptr);
         },
         [&] { return q.pop(fx); });
       v["core push"].push_back(push);
@@ -539,8 +540,7 @@ const case_spec cases[] = {
   {"sluice_1024", "sluice block(1024)", true, 1024, false},
   {"caf_slow", "plain CAF actor (unbounded)", false, 0, true},
   {"sluice_slow", "sluice block(1024)", true, 1024, true},
-  {"sluice_big_slow", "sluice block(1<<22) (never full)", true, 1u << 22,
-   true},
+  {"sluice_big_slow", "sluice block(1<<22) (never full)", true, 1u << 22, true},
 };
 
 /// Runs one end-to-end case in this process and prints one result line.
@@ -578,14 +578,12 @@ int run_case(const std::string& name, std::size_t n, long slow_ns) {
     };
     caf::actor a;
     if (spec->sluice)
-      a = sluice::spawn(sys, sluice::mailbox::block(spec->capacity).named("x"),
-                        [&](sluice::actor*) -> caf::behavior {
-                          return {handler};
-                        });
+      a = sluice::spawn(
+        sys, sluice::mailbox::block(spec->capacity).named("x"),
+        [&](sluice::actor*) -> caf::behavior { return {handler}; });
     else
-      a = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
-        return {handler};
-      });
+      a = sys.spawn(
+        [&](caf::event_based_actor*) -> caf::behavior { return {handler}; });
     rss_idle_kb = status_kb("VmRSS:");
     rusage before{};
     getrusage(RUSAGE_SELF, &before); // all threads of this process
@@ -640,8 +638,8 @@ std::string self_exe() {
 
 /// Runs a case in a fresh process (its own heap, its own peak RSS).
 std::map<std::string, double> spawn_case(const std::string& exe,
-                                         const std::string& name,
-                                         std::size_t n, long slow_ns) {
+                                         const std::string& name, std::size_t n,
+                                         long slow_ns) {
   auto cmd = "'" + exe + "' --case=" + name + " --n=" + std::to_string(n)
              + " --slow-ns=" + std::to_string(slow_ns);
   std::map<std::string, double> kv;
@@ -684,8 +682,8 @@ void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
                   n_fast, reps);
     print_rule(130);
     std::printf("%-15s %-34s %7s %6s %7s %9s %9s %8s %9s %8s\n", "case",
-                "receiver", "Mmsg/s", "x CAF", "send s", "RSS idle",
-                "peak RSS", "blocked", "max depth", "csw/kmsg");
+                "receiver", "Mmsg/s", "x CAF", "send s", "RSS idle", "peak RSS",
+                "blocked", "max depth", "csw/kmsg");
     print_rule(130);
     for (auto& c : cases) {
       if (c.slow != slow)
@@ -771,9 +769,8 @@ int main(int argc, char** argv) {
     return run_case(o.case_name, o.n, o.slow_ns);
   std::printf("queue_bench: %u hardware threads; all numbers from one run\n",
               std::thread::hardware_concurrency());
-  auto has = [&](const char* part) {
-    return o.parts.find(part) != std::string::npos;
-  };
+  auto has
+    = [&](const char* part) { return o.parts.find(part) != std::string::npos; };
   auto t0 = clk::now();
   // End to end first: the children's peak RSS then owes nothing to ours.
   if (has("e2e"))
