@@ -26,7 +26,7 @@ log="$build_dir/build.log"
 
 if [[ ! -f $build_dir/CMakeCache.txt || ! -f $stamp ]] \
   || [[ $(cat "$stamp") != "$wanted" ]]; then
-  echo "build.sh: configuring $build_dir (${args[*]})"
+  echo "build.sh: configuring $build_dir (${args[*]})" >&2
   fresh=()
   [[ -f $build_dir/CMakeCache.txt ]] && fresh=(--fresh)
   rm -f "$stamp"
@@ -52,7 +52,7 @@ if ((${#targets[@]} > 0)); then
   fi
 fi
 
-echo "build.sh: building $build_dir"
+echo "build.sh: building $build_dir" >&2
 if ! cmake --build "$build_dir" -j2 "${targets[@]}" >"$log" 2>&1; then
   cat "$log" >&2
   echo "build.sh: building $build_dir failed (log: $build_dir/build.log)" >&2
