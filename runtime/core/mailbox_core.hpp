@@ -2,7 +2,8 @@
 //
 // Contract
 // - Any thread may offer(); exactly one consumer at a time (the owning actor)
-//   calls pop(), hold()/unhold(), finish_drain() and grant().
+//   calls pop() or pop_batch()/start_one(), hold()/unhold(), settle(),
+//   finish_drain() and grant(); start_one() is the only lock-free call.
 // - One mutex guards the queue, the waiter FIFO and the credit leases, so
 //   every admission decision (check capacity, park, evict, spend credit) is
 //   atomic with the queue change it implies. Critical sections are O(1)
@@ -419,8 +420,9 @@ public:
 
   // -- consumer ---------------------------------------------------------------
 
-  /// Takes the oldest queued message, or nullptr. Frees its slot: admits
-  /// waiters and returns credit as the policy says.
+  /// Takes the oldest queued message, or nullptr. Frees its slot, returns
+  /// credit as the policy says, and admits waiters once depth is at or below
+  /// the resume mark (capacity - capacity/4).
   T* pop(effects& fx) {
     auto guard = acquire();
     if (queue_.empty())
