@@ -553,7 +553,9 @@ bool actor::drain() {
   auto* outer = current_element_;
   bool any = false;
   std::size_t n = 0;
-  bool started = false; // freed slots lock-free: waiters need a settle()
+  // Slots freed lock-free (start_one) or a credit message still pending:
+  // waiters, leases and credit need a settle() when the pass pauses.
+  bool started = false;
   auto release = [&] {
     if (started) {
       core_.settle(fx_);
@@ -597,10 +599,9 @@ bool actor::drain() {
     }
     auto* raw = batch_[batch_pos_++];
     ++n;
-    if (batch_counted_) {
+    started = true;
+    if (batch_counted_)
       core_.start_one(); // the handled message no longer occupies a slot
-      started = true;
-    }
     if (run(caf::mailbox_element_ptr{raw}))
       any = true;
     current_element_ = outer;
@@ -622,8 +623,8 @@ bool actor::run(caf::mailbox_element_ptr ptr) {
   switch (res) {
     case activation_result::skipped:
       if (!getf(is_cleaned_up_flag)) {
-        skipped_.push_back(std::move(ptr));
-        core_.hold();
+        auto token = core_.hold();
+        skipped_.push_back(held_message{std::move(ptr), token});
       }
       return false;
     case activation_result::success:
@@ -642,7 +643,8 @@ std::size_t actor::run_skipped() {
   while (i < skipped_.size()) {
     if (getf(is_cleaned_up_flag) || !alive() || !awaited_responses_.empty())
       break;
-    auto ptr = std::move(skipped_[i]);
+    auto ptr = std::move(skipped_[i].ptr);
+    auto token = skipped_[i].token;
     skipped_.erase(skipped_.begin() + static_cast<std::ptrdiff_t>(i));
     auto& st = core_.stats();
     st.handler_entries.add();
@@ -654,11 +656,11 @@ std::size_t actor::run_skipped() {
       if (getf(is_cleaned_up_flag))
         break;
       skipped_.insert(skipped_.begin() + static_cast<std::ptrdiff_t>(i),
-                      std::move(ptr));
+                      held_message{std::move(ptr), token});
       ++i;
       continue;
     }
-    core_.unhold(fx_);
+    core_.unhold(fx_, token);
     if (!fx_.empty())
       dispatch(fx_);
     ++handled;
@@ -680,7 +682,7 @@ bool actor::cleanup(caf::error&& reason, caf::execution_unit* host) {
     lose(caf::mailbox_element_ptr{e}, loss::discarded_on_exit);
   for (auto& e : skipped_) {
     core_.stats().held_discarded.add();
-    lose(std::move(e), loss::held_discarded);
+    lose(std::move(e.ptr), loss::held_discarded);
   }
   skipped_.clear();
   // Taken by the current drain pass but not handled yet.

@@ -170,7 +170,12 @@ private:
   // -- actor thread only -------------------------------------------------------
   std::size_t drain_batch_;
   caf::message drain_msg_;
-  std::deque<caf::mailbox_element_ptr> skipped_;
+  /// A skipped message and the core's token for it (its credit lease).
+  struct held_message {
+    caf::mailbox_element_ptr ptr;
+    detail::core_type::held_token token;
+  };
+  std::deque<held_message> skipped_;
   // Messages the drain took from the core with one lock (pop_batch) and has
   // not handled yet; they survive a yield to the next pass.
   static constexpr std::size_t max_batch = 16;

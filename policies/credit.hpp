@@ -9,7 +9,9 @@
 // - Who waits: nobody is suspended. A refused actor endpoint is told
 //             `writable` on its control lane; a thread endpoint can wait.
 //             Endpoints refused a lease queue FIFO for one.
-// - Memory:   capacity (sum of leased windows <= capacity) + overcommit.
+// - Memory:   capacity + overcommit: queued + held messages + unspent credit
+//             <= capacity (windows are leased against what is queued; a
+//             skipped message keeps its credit until handled).
 // - Plain CAF send (no endpoint): the unmanaged rule — admitted into capacity
 //             not promised to endpoints, then within the overcommit
 //             allowance, then dead-lettered.

@@ -5,7 +5,9 @@
 //             evicted, reported to the dead-letter hook; an evicted request
 //             gets sluice::sec::mailbox_full. Delivered: always the newest.
 //             Eviction works while the consumer is stuck in a long handler
-//             (the message being handled is no longer queued).
+//             (the message being handled is no longer queued). Messages
+//             the actor skipped (held) are not evictable: with only held
+//             messages counted, the arrival is refused (dropped_newest).
 // - Who waits: nobody.
 // - Memory:   capacity.
 // - Plain CAF send: treated like any other message.

@@ -466,4 +466,92 @@ TEST_F(Credit, LeaseDestroyedOnlyAfterTheCoreUnlocks) {
   h.close();
 }
 
+// -- the credit bound with held messages and plain senders ---------------------
+
+/// The consumer protocol of a sluice actor: pop_batch() takes one message
+/// under credit; if the actor skips it, hold() keeps its credit until
+/// unhold(); a message handled normally returns its credit at the next call.
+TEST_F(Credit, HeldMessageReturnsItsCreditOnlyWhenConsumed) {
+  harness h{mailbox::credit(4, 2)};
+  auto l = attach(h);
+  EXPECT_EQ(h.send_credit(*l, 0, 0), admit::accepted);
+  EXPECT_EQ(h.send_credit(*l, 0, 1), admit::accepted);
+  EXPECT_EQ(h.send_credit(*l, 0, 2), admit::no_credit);
+  effects fx;
+  node* out[4] = {};
+  bool counted = true;
+  ASSERT_EQ(h.core.pop_batch(out, 4, &counted, fx), 1u) << "one at a time";
+  EXPECT_FALSE(counted);
+  auto t0 = h.core.hold(); // skipped: still occupies memory
+  ASSERT_EQ(h.core.pop_batch(out + 1, 4, &counted, fx), 1u);
+  auto t1 = h.core.hold();
+  EXPECT_EQ(h.core.credit_of(*l), 0u) << "held messages keep their credit";
+  EXPECT_EQ(h.depth(), 2u);
+  EXPECT_EQ(h.send_credit(*l, 0, 3), admit::no_credit);
+  // consumed later: the slots free and a half window returns
+  h.core.unhold(fx, t0);
+  EXPECT_EQ(h.core.credit_of(*l), 1u);
+  h.core.unhold(fx, t1);
+  EXPECT_EQ(h.core.credit_of(*l), 2u);
+  EXPECT_EQ(h.depth(), 0u);
+  delete out[0];
+  delete out[1];
+  settle(fx);
+  h.close();
+}
+
+TEST_F(Credit, HandledMessageReturnsItsCreditAtTheNextCall) {
+  harness h{mailbox::credit(4, 1)};
+  auto l = attach(h);
+  EXPECT_EQ(h.send_credit(*l, 0, 0), admit::accepted);
+  effects fx;
+  node* out[1] = {};
+  bool counted = true;
+  ASSERT_EQ(h.core.pop_batch(out, 1, &counted, fx), 1u);
+  delete out[0]; // handled
+  EXPECT_EQ(h.core.credit_of(*l), 0u) << "not back before the next call";
+  h.core.settle(fx);
+  EXPECT_EQ(h.core.credit_of(*l), 1u);
+  settle(fx);
+  h.close();
+}
+
+/// Plain (unmanaged) messages queued before an endpoint connects occupy
+/// capacity: the window is leased only once they are gone, so depth plus
+/// unspent credit never exceeds capacity plus the overcommit allowance.
+TEST_F(Credit, LeasesAreGrantedAgainstQueuedPlainMessages) {
+  harness h{mailbox::credit(8, 4).with_overcommit(4)};
+  for (int i = 0; i < 12; ++i)
+    EXPECT_TRUE(core::taken(h.offer(sender_kind::unmanaged, 1, i)));
+  EXPECT_EQ(h.offer(sender_kind::unmanaged, 1, 12), admit::dead_letter);
+  auto a = attach(h);
+  EXPECT_EQ(h.core.credit_of(*a), 0u) << "12 queued: no room for a window";
+  EXPECT_EQ(h.send_credit(*a, 0, 0), admit::no_credit);
+  for (int i = 0; i < 7; ++i)
+    EXPECT_TRUE(h.pop());
+  EXPECT_EQ(h.core.credit_of(*a), 0u) << "5 queued + 4 > 8";
+  EXPECT_TRUE(h.pop());
+  EXPECT_EQ(h.core.credit_of(*a), 4u) << "4 queued + 4 <= 8";
+  EXPECT_EQ(h.stats().leases_waiting.get(), 0u);
+  h.drain();
+  h.close();
+}
+
+/// A plain sender cannot take the room an endpoint waits for, and the
+/// receiver's self-sends do not use credit promised to endpoints.
+TEST_F(Credit, PlainAndSelfSendsLeaveRoomForEndpoints) {
+  harness h{mailbox::credit(4, 2).with_overcommit(4)};
+  auto a = attach(h); // window 2 of 4 leased
+  EXPECT_EQ(h.offer(sender_kind::thread, 1, 0), admit::accepted);
+  auto b = attach(h);
+  EXPECT_EQ(h.core.credit_of(*b), 0u) << "1 queued + 2 promised + 2 > 4";
+  EXPECT_EQ(h.offer(sender_kind::self, 2, 0), admit::self_over)
+    << "the last free slot is kept for the lease in line";
+  EXPECT_EQ(h.offer(sender_kind::thread, 1, 1), admit::overcommitted);
+  EXPECT_EQ(h.drain().size(), 3u);
+  EXPECT_EQ(h.core.credit_of(*b), 2u) << "granted once the queue emptied";
+  EXPECT_EQ(h.core.credit_of(*a), 2u);
+  h.close();
+}
+
 } // namespace

@@ -509,6 +509,30 @@ TEST_F(Hold, DropOldestCannotEvictHeldMessages) {
   h.close();
 }
 
+/// With everything counted held by the actor there is nothing to evict: the
+/// arrival is refused (counted as dropped) instead of growing past the bound.
+TEST_F(Hold, DropOldestRefusesWhenEverythingIsHeld) {
+  harness h{mailbox::drop_oldest(2)};
+  fill(h, 2);
+  effects fx;
+  auto* a = h.core.pop(fx);
+  h.core.hold();
+  auto* b = h.core.pop(fx);
+  h.core.hold();
+  EXPECT_EQ(h.offer(sender_kind::actor, 0, 0), admit::dropped);
+  EXPECT_EQ(h.stats().dropped_newest.get(), 1u);
+  EXPECT_EQ(h.depth(), 2u);
+  EXPECT_EQ(h.stats().high_watermark.get(), 2u);
+  delete a;
+  h.unhold();
+  EXPECT_EQ(h.offer(sender_kind::actor, 0, 1), admit::accepted);
+  delete b;
+  h.unhold();
+  h.drain();
+  EXPECT_TRUE(identities_hold(h.stats()));
+  h.close();
+}
+
 TEST_F(Hold, HeldMessagesLimitUnmanagedSendersUnderCredit) {
   harness h{mailbox::credit(2, 2).with_overcommit(0)};
   fill(h, 2);

@@ -150,7 +150,12 @@ public:
           o.status = admit::dropped;
           break;
         case policy::drop_oldest:
-          if (!q_.empty()) {
+          if (q_.empty()) { // everything counted is held: nothing to evict
+            ++c.dropped_newest;
+            o.status = admit::dropped;
+            break;
+          }
+          {
             auto s = q_.front();
             q_.pop_front();
             ++c.evicted;
@@ -158,7 +163,7 @@ public:
             o.evicted = s.id;
           }
           push(id, -1);
-          o.status = o.evicted >= 0 ? admit::evicted : admit::accepted;
+          o.status = admit::evicted;
           break;
         case policy::credit:
           switch (who) {
@@ -243,6 +248,7 @@ public:
     q_.pop_front();
     ++c.dequeued;
     after_remove(s, o);
+    grant_waiting(o);
     admit_waiters(o);
     o.popped = s.id;
     bump_hwm();
@@ -259,6 +265,7 @@ public:
     if (held_ == 0)
       return o;
     --held_;
+    grant_waiting(o);
     admit_waiters(o);
     bump_hwm();
     return o;
@@ -376,10 +383,13 @@ private:
       case policy::drop_newest:
       case policy::drop_oldest:
         return d < cfg_.capacity;
-      case policy::credit:
-        if (who == sender_kind::self)
-          return d < cfg_.capacity;
-        return d + unspent() < cfg_.capacity;
+      case policy::credit: // self-sends too; the next lease's window is kept
+        (void)who;
+        return d + unspent()
+                 + (fifo_.empty()
+                      ? 0
+                      : leases_[static_cast<std::size_t>(fifo_.front())].window)
+               < cfg_.capacity;
     }
     return false;
   }
@@ -464,7 +474,7 @@ private:
     while (!fifo_.empty()) {
       auto li = fifo_.front();
       auto& l = leases_[static_cast<std::size_t>(li)];
-      if (leased() + l.window > cfg_.capacity)
+      if (depth() + unspent() + l.window > cfg_.capacity)
         break;
       fifo_.pop_front();
       l.state = model_lease::st::active;

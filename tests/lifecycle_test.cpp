@@ -158,6 +158,57 @@ TEST(sender_death, parked_message_outlives_its_sender) {
   shutdown(fx.sys(), {a});
 }
 
+/// A blocked thread that times out while room is free but not yet settled
+/// must not admit the next waiter with nowhere to report it: a parked actor
+/// behind it hears its outcome and resumes.
+TEST(sender_death, thread_timeout_does_not_lose_a_parked_outcome) {
+  system_fixture fx;
+  auto g0 = std::make_shared<gate>();
+  auto g1 = std::make_shared<gate>();
+  auto handled = std::make_shared<std::atomic<int>>(0);
+  auto a = sluice::spawn(fx.sys(), patient_block(4),
+                         [=](sluice::actor*) -> caf::behavior {
+                           return {
+                             [=](hold_atom) { g0->wait(); },
+                             [=](hold_atom, int) { g1->wait(); },
+                             [=](int, int) { ++*handled; },
+                           };
+                         });
+  caf::anon_send(a, hold_atom::value);
+  ASSERT_TRUE(g0->wait_entered());
+  // the batch the drain takes next: a second hold, then three messages
+  caf::anon_send(a, hold_atom::value, 1);
+  for (int i = 0; i < 3; ++i)
+    caf::anon_send(a, 1, i);
+  // the head waiter: a thread that gives up after 2 s
+  sluice::send_result tr;
+  thread_group ts;
+  ts.spawn([&] { tr = sluice::send_for(2s, sluice::this_thread, a, 2, 0); });
+  ASSERT_TRUE(eventually([&] { return stats_of(a).blocked_now == 1; }));
+  // behind it: a parked sluice actor
+  auto p = sluice::spawn(
+    fx.sys(), mailbox::block(4), [=](sluice::actor* self) -> caf::behavior {
+      return {
+        [=](go_atom) {
+          EXPECT_EQ(sluice::send(self, a, 3, 0).status(), send_status::parked);
+        },
+        [](ping_atom) { return 1; },
+      };
+    });
+  caf::anon_send(p, go_atom::value);
+  ASSERT_TRUE(eventually([&] { return stats_of(a).parked_now == 1; }));
+  g0->open(); // the drain takes the batch and blocks in its first handler
+  ASSERT_TRUE(g1->wait_entered());
+  ts.join(); // the thread times out while room is free but not settled
+  EXPECT_EQ(tr.status(), send_status::timed_out);
+  g1->open();
+  EXPECT_TRUE(eventually([&] { return handled->load() >= 4; }))
+    << "the parked message was handled";
+  EXPECT_TRUE(eventually([&] { return !stats_of(p).suspended_now; }))
+    << "the parked sender never heard that its message was admitted";
+  shutdown(fx.sys(), {a, p});
+}
+
 // -- credit -------------------------------------------------------------------
 
 /// An actor endpoint refused for lack of credit hears `writable` on its
@@ -336,15 +387,7 @@ TEST(credit, owner_death_returns_credit) {
   shutdown(fx.sys(), {c});
 }
 
-// KNOWN CORE BUG (runtime/core/mailbox_core.hpp, owned by the core team),
-// disabled until fixed there: grant_waiting_leases_locked() grants a window
-// when leased_ + window <= capacity, ignoring messages already queued from
-// senders without an endpoint. Those were admitted into "capacity not
-// promised to endpoints" (plus the overcommit allowance) while no lease
-// existed; endpoints leased afterwards spend a full capacity on top, so the
-// depth reaches 2 x capacity + overcommit instead of the documented
-// capacity + overcommit (policies/credit.hpp).
-TEST(credit, DISABLED_leases_granted_later_respect_the_memory_bound) {
+TEST(credit, leases_granted_later_respect_the_memory_bound) {
   system_fixture fx;
   sink_probe p;
   auto c = spawn_sink(fx.sys(), mailbox::credit(8, 4).with_overcommit(4), p);

@@ -377,6 +377,16 @@ public:
     return result;
   }
 
+  /// Lost (sender, seq) messages of `sender`, whatever the reason.
+  std::size_t from(int sender) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return static_cast<std::size_t>(std::count_if(
+      items_.begin(), items_.end(), [&](const sluice::dead_letter& x) {
+        return x.content.match_elements<int, int>()
+               && x.content.get_as<int>(0) == sender;
+      }));
+  }
+
   std::vector<sluice::dead_letter> all() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return items_;

@@ -187,6 +187,13 @@ public:
     }
   };
 
+  /// What hold() returns and unhold() takes back: the credit lease a held
+  /// message was sent through, so its credit returns only once it is
+  /// consumed. Opaque to the consumer; valid until unhold() or close().
+  struct held_token {
+    lease* from = nullptr;
+  };
+
   struct offer_result {
     admit status = admit::accepted;
     T* evicted = nullptr;  ///< drop-oldest: the evicted element (caller owns)
@@ -275,8 +282,15 @@ public:
           return res;
         case reaction::evict:
           res.evicted = evict_locked();
+          if (res.evicted == nullptr) {
+            // everything counted is held by the actor (skipped) or being
+            // handled: nothing to evict, so the bound refuses the arrival
+            stats_.dropped_newest.add();
+            res.status = admit::dropped;
+            return res;
+          }
           push_locked(elem, nullptr);
-          res.status = res.evicted ? admit::evicted : admit::accepted;
+          res.status = admit::evicted;
           break;
         case reaction::overcommit:
           if (overcommit_used_locked() < cfg_.overcommit) {
@@ -425,11 +439,13 @@ public:
   /// the resume mark (capacity - capacity/4).
   T* pop(effects& fx) {
     auto guard = acquire();
+    release_pending_locked(fx);
     if (queue_.empty())
       return nullptr;
     auto s = queue_.pop_front();
     stats_.dequeued.add();
     after_remove_locked(s, fx);
+    grant_waiting_leases_locked(fx);
     admit_waiters_locked(fx);
     unlock_and_free_retired(guard);
     return s.elem;
@@ -442,10 +458,16 @@ public:
   /// (an arrival may evict anything still waiting, never the message being
   /// handled) and credit (a popped slot's credit goes back to its endpoint)
   /// take one at a time.
+  /// Under credit the message taken is "pending": like any message being
+  /// handled it no longer counts against capacity, but its credit returns
+  /// only at the consumer's next call (pop_batch, settle, finish_drain), or,
+  /// if the actor skips it (hold()), at unhold(): a held message never
+  /// frees credit while it still occupies memory.
   /// @returns how many were taken; `*counted` says whether they are in hand
   /// (then call start_one() before handling each).
   std::size_t pop_batch(T** out, std::size_t max, bool* counted, effects& fx) {
     auto guard = acquire();
+    release_pending_locked(fx);
     // drop-oldest must be able to evict everything still waiting; credit
     // returns a slot's credit when it is popped: both take one at a time
     *counted
@@ -456,8 +478,15 @@ public:
     while (n < max && !queue_.empty()) {
       auto s = queue_.pop_front();
       out[n++] = s.elem;
-      after_remove_locked(s, fx);
+      if (cfg_.policy == policy::credit) {
+        pending_ = true; // max is 1 here: at most one pending message
+        pending_from_ = s.from;
+        after_remove_locked(s, fx, false);
+      } else {
+        after_remove_locked(s, fx);
+      }
     }
+    grant_waiting_leases_locked(fx);
     if (*counted)
       // relaxed: in_hand_ is a count; the mutex orders it with admissions
       in_hand_.fetch_add(n, std::memory_order_relaxed);
@@ -482,6 +511,7 @@ public:
   /// when a drain pass pauses (yield, suspended sender, awaited response).
   void settle(effects& fx) {
     auto guard = acquire();
+    release_pending_locked(fx);
     publish_depth_locked();
     admit_waiters_locked(fx);
     unlock_and_free_retired(guard);
@@ -491,6 +521,7 @@ public:
   /// @returns true if messages remain (schedule another pass).
   bool finish_drain(effects& fx) {
     auto guard = acquire();
+    release_pending_locked(fx);
     publish_depth_locked();
     admit_waiters_locked(fx);
     bool more = !queue_.empty();
@@ -500,9 +531,10 @@ public:
     return more;
   }
 
-  /// Consumer: the drain pass ends. @returns true if messages remain (the
-  /// consumer must schedule another pass), false if the consumer is now idle
-  /// (the next accepted offer reports `schedule`).
+  /// Consumer that uses pop() only (no pending message): the drain pass
+  /// ends. @returns true if messages remain (the consumer must schedule
+  /// another pass), false if the consumer is now idle (the next accepted
+  /// offer reports `schedule`).
   bool finish_drain() {
     auto guard = acquire();
     if (!queue_.empty())
@@ -511,24 +543,36 @@ public:
     return false;
   }
 
-  /// Consumer: a popped message was skipped and kept by the actor; it counts
-  /// against capacity until unhold().
-  void hold() {
+  /// Consumer: the message just taken was skipped and kept by the actor; it
+  /// counts against capacity until unhold(), which takes the token back.
+  held_token hold() {
     auto guard = acquire();
+    held_token t;
     if (closed_)
-      return;
+      return t;
     ++held_;
+    if (pending_) { // credit: the pending message becomes held
+      pending_ = false;
+      t.from = pending_from_;
+      pending_from_ = nullptr;
+    }
     publish_depth_locked();
+    return t;
   }
 
-  /// Consumer: a held message was consumed or discarded.
-  void unhold(effects& fx) {
+  /// Consumer: a held message was consumed or discarded; its slot frees and
+  /// its credit (if it came through an endpoint) returns.
+  void unhold(effects& fx, held_token t = {}) {
     auto guard = acquire();
     if (closed_ || held_ == 0)
       return;
     --held_;
+    if (t.from != nullptr)
+      lease_done_locked(*t.from, fx);
     publish_depth_locked();
+    grant_waiting_leases_locked(fx);
     admit_waiters_locked(fx);
+    unlock_and_free_retired(guard);
   }
 
   /// Manual credit: returns up to `n` consumed messages' credit to their
@@ -595,6 +639,8 @@ public:
     lease_fifo_.clear();
     leased_ = unspent_ = 0;
     held_ = 0;
+    pending_ = false;
+    pending_from_ = nullptr;
     // relaxed: the consumer is the caller (cleanup) or gone
     in_hand_.store(0, std::memory_order_relaxed);
     stats_.credit_leased.set(0);
@@ -651,11 +697,15 @@ public:
             resolve_waiter_locked(w, waiter::state::dropped, fx);
             break;
           case policy::drop_oldest:
-            if (auto* old_elem = evict_locked())
+            if (auto* old_elem = evict_locked()) {
               fx.evicted.push_back(old_elem);
-            push_locked(w->elem, nullptr);
-            w->how = admit::evicted;
-            resolve_waiter_locked(w, waiter::state::admitted, fx);
+              push_locked(w->elem, nullptr);
+              w->how = admit::evicted;
+              resolve_waiter_locked(w, waiter::state::admitted, fx);
+            } else { // all held: nothing to evict (see offer())
+              stats_.dropped_newest.add();
+              resolve_waiter_locked(w, waiter::state::dropped, fx);
+            }
             break;
         }
       }
@@ -726,14 +776,33 @@ private:
     return queue_.size() + held_ + in_hand_.load(std::memory_order_relaxed);
   }
 
+  std::size_t waiting_window_locked() const noexcept {
+    return lease_fifo_.empty() ? 0 : lease_fifo_.front()->window_;
+  }
+
+  /// The pending message (see pop_batch()) was consumed: its credit returns.
+  void release_pending_locked(effects& fx) {
+    if (!pending_)
+      return;
+    pending_ = false;
+    auto* l = pending_from_;
+    pending_from_ = nullptr;
+    if (l != nullptr)
+      lease_done_locked(*l, fx);
+    publish_depth_locked();
+    grant_waiting_leases_locked(fx);
+  }
+
   bool has_room_locked(policy p) const noexcept {
     auto d = depth_locked();
     switch (p) {
       case policy::block:
         return d < cfg_.capacity && waiters_head_ == nullptr;
       case policy::credit:
-        // capacity promised to endpoints is not free for others
-        return d + unspent_ < cfg_.capacity;
+        // capacity promised to endpoints (unspent_) and the window of the
+        // lease first in line are not free for others: plain senders cannot
+        // starve endpoints waiting for a lease
+        return d + unspent_ + waiting_window_locked() < cfg_.capacity;
       case policy::drop_newest:
       case policy::drop_oldest:
         return d < cfg_.capacity;
@@ -741,9 +810,9 @@ private:
     return false;
   }
 
-  bool has_room_for(sender_kind who) const noexcept {
-    if (who == sender_kind::self && cfg_.policy == policy::credit)
-      return depth_locked() < cfg_.capacity;
+  bool has_room_for(sender_kind) const noexcept {
+    // self-sends too: capacity promised to endpoints is not theirs (over
+    // capacity, they are admitted as self_over and counted)
     return has_room_locked(cfg_.policy);
   }
 
@@ -801,28 +870,34 @@ private:
     return s.elem;
   }
 
-  void after_remove_locked(slot& s, effects& fx) {
+  /// A slot left the queue; with `release_lease` its lease (if any) gets
+  /// its credit back now, else the caller does it later (lease_done_locked).
+  void after_remove_locked(slot& s, effects& fx, bool release_lease = true) {
     stats_.oldest_enq_ns.set(
       queue_.empty() ? 0 : static_cast<std::uint64_t>(queue_.front().enq_ns));
     publish_depth_locked();
-    if (auto* l = s.from) {
-      --l->outstanding_;
-      if (l->st_ == lease::state::active) {
-        ++l->owed_;
-        ++unspent_;
-        if (cfg_.credit_mode == credit_mode::automatic
-            && l->owed_ >= std::max<std::size_t>(1, l->window_ / 2))
-          give_credit_locked(*l, l->owed_, fx);
-      } else {
-        --leased_; // released or revoked: the slot returns to the pool
-        stats_.credit_leased.set(leased_);
-        if (l->st_ == lease::state::revoked && l->outstanding_ == 0
-            && cfg_.policy == policy::credit)
-          enqueue_lease_locked(*l, fx); // back in credit mode: lease again
-        forget_if_done_locked(*l);
-        grant_waiting_leases_locked(fx);
-      }
+    if (release_lease && s.from != nullptr)
+      lease_done_locked(*s.from, fx);
+  }
+
+  /// A message sent through `l` no longer occupies the mailbox.
+  void lease_done_locked(lease& l, effects& fx) {
+    --l.outstanding_;
+    if (l.st_ == lease::state::active) {
+      ++l.owed_;
+      ++unspent_;
+      if (cfg_.credit_mode == credit_mode::automatic
+          && l.owed_ >= std::max<std::size_t>(1, l.window_ / 2))
+        give_credit_locked(l, l.owed_, fx);
+      return;
     }
+    --leased_; // released or revoked: the slot returns to the pool
+    stats_.credit_leased.set(leased_);
+    if (l.st_ == lease::state::revoked && l.outstanding_ == 0
+        && cfg_.policy == policy::credit)
+      enqueue_lease_locked(l, fx); // back in credit mode: lease again
+    forget_if_done_locked(l);
+    grant_waiting_leases_locked(fx);
   }
 
   // -- waiters (mtx_ held) ---------------------------------------------------
@@ -905,9 +980,11 @@ private:
         stats_.blocked_now.sub();
         stats_.blocked_ns.add(elapsed_ns(w.since));
         stats_.timed_out.add();
-        // a waiter leaving the head may let the next one in
-        effects none;
-        admit_waiters_locked(none);
+        // No admission here: the effects (a parked sender's outcome) would
+        // have nowhere to go. None is needed either: this waiter was not let
+        // in at the last admit_waiters_locked(), and depth has only fallen
+        // since through start_one(), which the consumer always follows with
+        // settle(), pop_batch() or finish_drain() (each admits waiters).
         return admit::timed_out;
       }
     }
@@ -984,7 +1061,10 @@ private:
       return;
     while (!lease_fifo_.empty()) {
       auto* l = lease_fifo_.front();
-      if (leased_ + l->window_ > cfg_.capacity)
+      // Lease against what is free now: queued, held and in-hand messages
+      // (plain or overcommitted ones too) plus credit already promised.
+      // Then depth + unspent credit <= capacity whatever arrived first.
+      if (depth_locked() + unspent_ + l->window_ > cfg_.capacity)
         break;
       lease_fifo_.pop_front();
       l->st_ = lease::state::active;
@@ -1068,6 +1148,9 @@ private:
   resolved_mailbox cfg_;
   ring_type queue_;
   std::size_t held_ = 0;
+  // credit: the message pop_batch() took last; its credit is not back yet
+  bool pending_ = false;
+  lease* pending_from_ = nullptr;
   // taken by pop_batch(), not yet started; the consumer decrements it
   // without the mutex (start_one), everything else happens under the mutex
   alignas(64) std::atomic<std::size_t> in_hand_{0};
