@@ -323,8 +323,14 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
   }
   if (res.evicted != nullptr)
     lose(caf::mailbox_element_ptr{res.evicted}, loss::evicted);
-  if (res.schedule)
+  if (res.late) { // accepted while the actor terminated: discarded
+    std::vector<caf::mailbox_element*> late;
+    core_.take_late(late);
+    for (auto* e : late)
+      lose(caf::mailbox_element_ptr{e}, loss::discarded_on_exit);
+  } else if (res.schedule) {
     post_drain(eu);
+  }
   if (core::taken(res.status)) {
     if (ctx != nullptr) {
       ctx->status = to_send_status(res.status);

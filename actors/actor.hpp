@@ -38,9 +38,21 @@ namespace detail {
 
 class endpoint_lease;
 
+/// Links mailbox elements in the core's lock-free inbox through CAF's own
+/// intrusive `next` pointer (free while the element is in a sluice queue).
+struct element_link {
+  static caf::mailbox_element* next(caf::mailbox_element* x) noexcept {
+    return static_cast<caf::mailbox_element*>(x->next);
+  }
+  static void set_next(caf::mailbox_element* x,
+                       caf::mailbox_element* n) noexcept {
+    x->next = n;
+  }
+};
+
 using core_type
   = core::mailbox_core<caf::mailbox_element, caf::strong_actor_ptr,
-                       caf::detail::disposer>;
+                       caf::detail::disposer, element_link>;
 
 /// A send in progress through the sluice API (thread-local, see send.hpp).
 struct send_ctx {

@@ -36,7 +36,7 @@ mailbox_stats snapshot(const core::counters& c) {
   s.handler_exits = c.handler_exits.get();
   s.suspended_ns = c.suspended_ns.get();
   s.suspended_now = c.suspended_now.get() != 0;
-  s.oldest_enq_ns = c.oldest_enq_ns.get();
+  s.oldest_enq_ns = c.oldest_arrival_ns();
   return s;
 }
 

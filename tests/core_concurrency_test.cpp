@@ -357,6 +357,159 @@ TEST_P(Concurrency, ProducersAndOneConsumer) {
 INSTANTIATE_TEST_SUITE_P(Policies, Concurrency,
                          testing::ValuesIn(mailbox_matrix()), case_name{});
 
+// -- the lock-free fast path: batch consumer, close racing with senders ---------------
+
+/// The drain protocol of a sluice actor: pop_batch() up to 16 in hand,
+/// start_one() lock-free before each, finish_drain() at the end. Senders
+/// mostly take the fast path (capacity 64, never refused for block) while
+/// the consumer takes and frees slots concurrently. Ends with exact
+/// accounting, per-sender order and the capacity bound.
+TEST(FastPath, BatchConsumerKeepsOrderAndBound) {
+  for (auto box : {mailbox::block(64), mailbox::drop_newest(64),
+                   mailbox::drop_oldest(64)}) {
+    auto rc = cfg(box);
+    SCOPED_TRACE(to_string(rc.policy));
+    core_type core{rc};
+    constexpr int senders = 2;
+    std::vector<std::atomic<long>> produced(senders), popped(senders),
+      refused(senders);
+    std::atomic<long> evicted{0};
+    std::atomic<int> tokens{0}; // drain tokens posted and not yet taken
+    std::atomic<int> running{senders};
+    std::vector<std::unique_ptr<guarded_thread>> ts;
+    for (int id = 0; id < senders; ++id)
+      ts.push_back(std::make_unique<guarded_thread>([&, id] {
+        for (int seq = 0; seq < per_producer; ++seq) {
+          auto* x = new node{id, seq};
+          // relaxed: counts read after join
+          produced[id].fetch_add(1, std::memory_order_relaxed);
+          auto res = core.offer(x, sender_kind::thread, nullptr, long_wait);
+          if (res.evicted != nullptr) {
+            evicted.fetch_add(1, std::memory_order_relaxed);
+            delete res.evicted;
+          }
+          if (!core::taken(res.status)) {
+            refused[id].fetch_add(1, std::memory_order_relaxed);
+            delete x;
+          }
+          if (res.schedule) // release: the consumer acquires the token
+            tokens.fetch_add(1, std::memory_order_release);
+        }
+        running.fetch_sub(1, std::memory_order_release); // pairs below
+      }));
+    int out_of_order = 0;
+    std::uint64_t max_depth = 0;
+    std::vector<int> last(senders, -1);
+    auto consume = [&] {
+      effects fx;
+      node* batch[16];
+      bool counted = false;
+      for (;;) {
+        auto n = core.pop_batch(batch, 16, &counted, fx);
+        if (n == 0)
+          break;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (counted)
+            core.start_one();
+          max_depth = std::max(max_depth, core.stats().depth.get());
+          auto* x = batch[i];
+          auto& l = last[static_cast<std::size_t>(x->sender)];
+          out_of_order += x->seq <= l ? 1 : 0;
+          l = x->seq;
+          popped[x->sender].fetch_add(1, std::memory_order_relaxed);
+          delete x;
+        }
+      }
+      return core.finish_drain(fx);
+    };
+    guarded_thread consumer_thread{[&] {
+      auto deadline = std::chrono::steady_clock::now() + long_wait;
+      // acquire: pairs with the senders' release decrement / token post
+      while (running.load(std::memory_order_acquire) > 0
+             || tokens.load(std::memory_order_acquire) > 0) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+        if (tokens.load(std::memory_order_acquire) == 0) {
+          std::this_thread::yield();
+          continue;
+        }
+        tokens.fetch_sub(1, std::memory_order_acq_rel);
+        while (consume()) {
+        }
+      }
+    }};
+    ASSERT_TRUE(consumer_thread.finished_within());
+    for (auto& th : ts)
+      ASSERT_TRUE(th->finished_within());
+    EXPECT_EQ(core.stats().depth.get(), 0u) << "a token was lost";
+    long total_produced = produced[0] + produced[1];
+    long total_popped = popped[0] + popped[1];
+    long total_refused = refused[0] + refused[1];
+    EXPECT_EQ(total_popped + total_refused + evicted.load(), total_produced);
+    EXPECT_EQ(out_of_order, 0);
+    EXPECT_LE(max_depth, rc.capacity);
+    EXPECT_LE(core.stats().high_watermark.get(), rc.capacity);
+    if (rc.policy == policy::block) {
+      EXPECT_EQ(total_popped, total_produced) << "block loses nothing";
+    }
+    EXPECT_TRUE(identities_hold(core.stats()));
+    effects fx;
+    std::vector<node*> rest;
+    core.close(fx, rest);
+    EXPECT_TRUE(rest.empty());
+  }
+}
+
+/// close() races with senders on the fast path: each message is popped,
+/// refused (closed), discarded by close() or collected by take_late()
+/// after the sender saw `late`; exactly once, none leaked.
+TEST(FastPath, CloseRacingWithFastSendersLosesNothingUnaccounted) {
+  for (int round = 0; round < 20; ++round) {
+    core_type core{cfg(mailbox::drop_newest(1u << 16))};
+    constexpr int senders = 2;
+    std::atomic<long> produced{0}, refused{0}, late{0};
+    std::vector<std::unique_ptr<guarded_thread>> ts;
+    for (int id = 0; id < senders; ++id)
+      ts.push_back(std::make_unique<guarded_thread>([&, id] {
+        for (int seq = 0; seq < 2000; ++seq) {
+          auto* x = new node{id, seq};
+          produced.fetch_add(1, std::memory_order_relaxed); // after join
+          auto res = core.offer(x, sender_kind::unmanaged, nullptr);
+          if (!core::taken(res.status)) {
+            refused.fetch_add(1, std::memory_order_relaxed);
+            delete x;
+          }
+          if (res.late) {
+            std::vector<node*> v;
+            core.take_late(v);
+            late.fetch_add(static_cast<long>(v.size()),
+                           std::memory_order_relaxed);
+            for (auto* y : v)
+              delete y;
+          }
+        }
+      }));
+    // let some through, then close while they run
+    while (core.stats().accepted.get() < 100u * static_cast<unsigned>(round))
+      std::this_thread::yield();
+    effects fx;
+    std::vector<node*> discarded;
+    core.close(fx, discarded);
+    for (auto& th : ts)
+      ASSERT_TRUE(th->finished_within());
+    std::vector<node*> rest; // anything still in the inbox
+    core.take_late(rest);
+    auto n_discarded = static_cast<long>(discarded.size() + rest.size());
+    for (auto* x : discarded)
+      delete x;
+    for (auto* x : rest)
+      delete x;
+    EXPECT_EQ(refused + late + n_discarded, produced) << "round " << round;
+    EXPECT_EQ(static_cast<long>(core.stats().discarded_on_exit.get()),
+              late + n_discarded);
+    EXPECT_EQ(static_cast<long>(core.stats().closed.get()), refused.load());
+  }
+}
+
 // -- block: parked actors, blocked threads, one consumer --------------------------------
 
 using Parking = leak_checked;

@@ -268,6 +268,7 @@ TEST(Policies, CreditNeverSuspends) {
 
 struct item {
   int v = 0;
+  item* next = nullptr; // the core's inbox link
 };
 
 /// Counts disposals instead of deleting: proves the destructor of an

@@ -160,7 +160,7 @@ TEST_P(Matrix, CountersStartAtZeroWithTheCapacityGauge) {
   EXPECT_EQ(c.capacity.get(), rc().capacity);
   EXPECT_EQ(c.depth.get(), 0u);
   EXPECT_EQ(c.attempted.get(), 0u);
-  EXPECT_EQ(c.oldest_enq_ns.get(), 0u);
+  EXPECT_EQ(c.oldest_arrival_ns(), 0u);
   EXPECT_TRUE(identities_hold(c));
   EXPECT_FALSE(h.core.closed());
   EXPECT_EQ(h.core.config().policy, rc().policy);
@@ -422,7 +422,7 @@ TEST_P(Matrix, CloseHandsOutEverything) {
   EXPECT_EQ(d.h.depth(), 0u);
   EXPECT_EQ(d.h.stats().parked_now.get(), 0u);
   EXPECT_EQ(d.h.stats().credit_leased.get(), 0u);
-  EXPECT_EQ(d.h.stats().oldest_enq_ns.get(), 0u)
+  EXPECT_EQ(d.h.stats().oldest_arrival_ns(), 0u)
     << "nothing is queued after close";
   EXPECT_TRUE(identities_hold(d.h.stats()));
   // Discarded messages keep each sender's order.
@@ -441,20 +441,20 @@ TEST_P(Matrix, CloseHandsOutEverything) {
 TEST_P(Matrix, OldestEnqueueTimestampTracksTheHead) {
   harness h{GetParam().box};
   auto& c = h.stats();
-  EXPECT_EQ(c.oldest_enq_ns.get(), 0u);
+  EXPECT_EQ(c.oldest_arrival_ns(), 0u);
   EXPECT_EQ(h.offer(sender_kind::unmanaged, 0, 0), admit::accepted);
-  auto first = c.oldest_enq_ns.get();
+  auto first = c.oldest_arrival_ns();
   EXPECT_GT(first, 0u);
   EXPECT_TRUE(core::taken(h.offer(sender_kind::unmanaged, 0, 1)));
-  EXPECT_EQ(c.oldest_enq_ns.get(), first) << "the oldest did not change";
+  EXPECT_EQ(c.oldest_arrival_ns(), first) << "the oldest did not change";
   EXPECT_TRUE(h.pop());
-  EXPECT_GE(c.oldest_enq_ns.get(), first);
+  EXPECT_GE(c.oldest_arrival_ns(), first);
   EXPECT_TRUE(h.pop());
-  EXPECT_EQ(c.oldest_enq_ns.get(), 0u) << "empty queue: 0";
+  EXPECT_EQ(c.oldest_arrival_ns(), 0u) << "empty queue: 0";
   EXPECT_EQ(h.offer(sender_kind::unmanaged, 0, 2), admit::accepted);
-  EXPECT_GT(c.oldest_enq_ns.get(), 0u);
+  EXPECT_GT(c.oldest_arrival_ns(), 0u);
   h.close();
-  EXPECT_EQ(c.oldest_enq_ns.get(), 0u) << "closed: nothing queued";
+  EXPECT_EQ(c.oldest_arrival_ns(), 0u) << "closed: nothing queued";
 }
 
 TEST_P(Matrix, HighWatermarkIsTheDeepestDepth) {

@@ -743,7 +743,7 @@ testing::AssertionResult same_state(const model& m, real& r) {
   SLUICE_CHECK("leases_waiting", m.leases_waiting(), c.leases_waiting.get())
   SLUICE_CHECK("owed", m.owed(), r.core.owed())
   SLUICE_CHECK("oldest_enq_ns is 0 iff empty", m.queue_empty(),
-               c.oldest_enq_ns.get() == 0)
+               c.oldest_arrival_ns() == 0)
   for (int k = 0; k < keys; ++k)
     SLUICE_CHECK("parked_by", m.parked_by(k), r.core.parked_by(r.key(k)))
   for (std::size_t i = 0; i < r.leases.size(); ++i)

@@ -62,6 +62,7 @@ using core::admit;
 struct node {
   int sender = 0;
   int seq = 0;
+  node* next = nullptr; // the core's lock-free inbox link
 
   node(int s, int q) : sender(s), seq(q) {
     // relaxed: read only after the threads that touch nodes are joined
@@ -420,8 +421,10 @@ public:
 
   std::vector<std::pair<int, int>> popped;
   std::vector<std::pair<int, int>> handed_back; ///< refused: sender, seq
-  std::vector<std::pair<int, int>> evicted;     ///< from offer results
-  settled log;                                  ///< all effects settled
+  /// accepted on the fast path while the core closed, then discarded
+  std::vector<std::pair<int, int>> discarded_late;
+  std::vector<std::pair<int, int>> evicted; ///< from offer results
+  settled log;                              ///< all effects settled
 
   /// Appends to `log` (any thread).
   void record(const settled& s) {
@@ -431,7 +434,14 @@ public:
 
 private:
   admit finish(node* x, const core_type::offer_result& res) {
+    std::vector<node*> late;
+    if (res.late) // accepted on the fast path while the core closed
+      core.take_late(late);
     std::lock_guard<std::mutex> guard{log_mtx_};
+    for (auto* y : late) {
+      discarded_late.emplace_back(y->sender, y->seq);
+      delete y;
+    }
     if (res.evicted != nullptr) {
       evicted.emplace_back(res.evicted->sender, res.evicted->seq);
       delete res.evicted;

@@ -1,11 +1,14 @@
 // sluice::core::counters — per-mailbox counters and gauges.
 //
-// Contract: written by the mailbox core (under its mutex) and by the owning
-// actor's thread (handler sequence counters); read by anyone without a lock
-// (stats, the stall supervisor). Every read is a relaxed load: each value is
-// an independent monotonic counter or gauge, and a snapshot is documented as
-// "not atomic across fields". Writers are serialized (mutex or single owner),
-// so increments are a relaxed load + relaxed store, never a contended RMW.
+// Contract: written by the mailbox core (under its mutex), by lock-free
+// senders (the fast path: attempted, accepted, high watermark, the admission
+// word) and by the owning actor's thread (handler sequence counters); read by
+// anyone without a lock (stats, the stall supervisor). Every read is a
+// relaxed load: each value is an independent monotonic counter or gauge, and
+// a snapshot is documented as "not atomic across fields". A `counter` has
+// serialized writers (mutex or single owner), so its increments are a relaxed
+// load + relaxed store; a `shared_counter` has concurrent writers and uses
+// relaxed RMWs.
 #pragma once
 
 #include <atomic>
@@ -46,6 +49,119 @@ private:
   std::atomic<std::uint64_t> value_{0};
 };
 
+/// A counter that lock-free senders add to concurrently (attempted and
+/// accepted: the fast path admits without the core's mutex).
+class shared_counter {
+public:
+  std::uint64_t get() const noexcept {
+    // relaxed: a monotonic count read for monitoring
+    return value_.load(std::memory_order_relaxed);
+  }
+
+  void add(std::uint64_t n = 1) noexcept {
+    // relaxed RMW: concurrent writers must not lose increments; nothing is
+    // published through this value
+    value_.fetch_add(n, std::memory_order_relaxed);
+  }
+
+  void sub(std::uint64_t n = 1) noexcept {
+    // relaxed RMW: see add()
+    value_.fetch_sub(n, std::memory_order_relaxed);
+  }
+
+  void set(std::uint64_t n) noexcept {
+    // relaxed: gauges are published for monitoring only
+    value_.store(n, std::memory_order_relaxed);
+  }
+
+  /// Raises the value to at least `n` (a high watermark with many writers).
+  void raise_to(std::uint64_t n) noexcept {
+    // relaxed: a monotonic maximum; the CAS only retries while n is higher
+    auto cur = value_.load(std::memory_order_relaxed);
+    while (n > cur
+           && !value_.compare_exchange_weak(cur, n, std::memory_order_relaxed,
+                                            std::memory_order_relaxed)) {
+    }
+  }
+
+private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+/// The admission word of a mailbox: its depth (low 32 bits: queued, in the
+/// lock-free inbox, in hand and held messages) and the fast-path limit (high
+/// 32 bits; 0 closes the fast path). Both halves live in one atomic so a
+/// sender's compare-and-swap checks the limit and reserves a slot at once:
+/// once the core lowers the limit (a waiter appeared, the mailbox closed),
+/// no fast-path reservation can succeed against the old limit.
+///
+/// Every operation is relaxed: the word orders only itself (all RMWs on one
+/// atomic are totally ordered), and no data is published through it (the
+/// inbox and the core's mutex publish the messages).
+class admission_gate {
+public:
+  static constexpr std::uint64_t count_mask = 0xffffffffu;
+  static constexpr std::uint64_t max_limit = count_mask;
+
+  /// The depth (what `counters::depth.get()` reports).
+  std::uint64_t get() const noexcept {
+    return word_.load(std::memory_order_relaxed) & count_mask;
+  }
+
+  std::uint64_t limit() const noexcept {
+    return word_.load(std::memory_order_relaxed) >> 32;
+  }
+
+  /// Fast path: reserves one slot if depth < the published limit.
+  /// @returns the new depth, or 0 if the caller must take the slow path.
+  std::uint64_t try_fast() noexcept {
+    auto w = word_.load(std::memory_order_relaxed);
+    while ((w & count_mask) < (w >> 32))
+      if (word_.compare_exchange_weak(w, w + 1, std::memory_order_relaxed,
+                                      std::memory_order_relaxed))
+        return (w & count_mask) + 1;
+    return 0;
+  }
+
+  /// Reserves one slot if depth < `bound` (the core, under its mutex; races
+  /// only with fast-path reservations and consumer decrements).
+  bool try_reserve(std::uint64_t bound) noexcept {
+    auto w = word_.load(std::memory_order_relaxed);
+    while ((w & count_mask) < bound)
+      if (word_.compare_exchange_weak(w, w + 1, std::memory_order_relaxed,
+                                      std::memory_order_relaxed))
+        return true;
+    return false;
+  }
+
+  /// Unconditional (admissions over capacity, held messages).
+  void add(std::uint64_t n = 1) noexcept {
+    word_.fetch_add(n, std::memory_order_relaxed);
+  }
+
+  /// @pre depth >= n
+  void sub(std::uint64_t n = 1) noexcept {
+    word_.fetch_sub(n, std::memory_order_relaxed);
+  }
+
+  /// Publishes a new fast-path limit, keeping the depth.
+  void set_limit(std::uint64_t limit) noexcept {
+    auto w = word_.load(std::memory_order_relaxed);
+    while (!word_.compare_exchange_weak(w, (limit << 32) | (w & count_mask),
+                                        std::memory_order_relaxed,
+                                        std::memory_order_relaxed)) {
+    }
+  }
+
+  /// Depth 0, fast path closed (the mailbox closed).
+  void reset() noexcept {
+    word_.store(0, std::memory_order_relaxed);
+  }
+
+private:
+  std::atomic<std::uint64_t> word_{0};
+};
+
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "counters must be readable by the supervisor without locks");
 
@@ -68,37 +184,55 @@ inline std::int64_t coarse_now_ns() noexcept {
 /// All counters of one mailbox. Field names match stats fields. The groups
 /// written by different threads sit on separate cache lines.
 struct counters {
-  // -- admission (all counted by the core under its mutex) -------------------
-  alignas(64) counter attempted; // every ordinary message offered
-  counter accepted;              // entered the queue (incl. overcommit, evict)
-  counter dequeued;              // handed to the actor (delivered)
-  counter evicted;               // drop-oldest: removed to make room
-  counter dropped_newest;        // drop-newest (or shed) refused the arrival
-  counter would_block;           // park limit reached
-  counter timed_out;             // a blocked thread gave up
-  counter no_credit;             // endpoint send without credit
-  counter closed;                // the mailbox was closed (target died)
-  counter dead_lettered;         // unmanaged sender beyond overcommit
-  counter discarded_on_exit;     // still queued when the actor terminated
-  counter held_discarded;        // skipped (held) and never handled at exit
-  counter overcommitted;         // unmanaged admitted over capacity
-  counter self_overcapacity;     // self-sends admitted over capacity
-  counter parked_total;          // messages parked by sluice actor senders
-  counter blocked_total;         // sends that blocked a managed thread
-  counter blocked_ns;            // total time senders waited at this mailbox
-  counter credit_granted;        // credits returned to endpoints
-  counter high_watermark;        // highest depth seen
+  // -- written by lock-free senders too --------------------------------------
+  alignas(64) shared_counter attempted; // every ordinary message offered
+  shared_counter accepted;       // entered the queue (incl. overcommit, evict)
+  shared_counter high_watermark; // highest depth seen
+  // coarse_now_ns() when the oldest message in the lock-free inbox arrived
+  // (0 if it was empty); an estimate, see mailbox_core::offer_fast()
+  counter inbox_since_ns;
+
+  // -- the admission word: depth and fast-path limit --------------------------
+  alignas(64) admission_gate depth; // queued + in hand + held messages
+
+  // -- admission (counted by the core under its mutex) -----------------------
+  alignas(64) counter dequeued; // handed to the actor (delivered)
+  counter evicted;              // drop-oldest: removed to make room
+  counter dropped_newest;       // drop-newest (or shed) refused the arrival
+  counter would_block;          // park limit reached
+  counter timed_out;            // a blocked thread gave up
+  counter no_credit;            // endpoint send without credit
+  counter closed;               // the mailbox was closed (target died)
+  counter dead_lettered;        // unmanaged sender beyond overcommit
+  counter discarded_on_exit;    // still queued when the actor terminated
+  counter held_discarded;       // skipped (held) and never handled at exit
+  counter overcommitted;        // unmanaged admitted over capacity
+  counter self_overcapacity;    // self-sends admitted over capacity
+  counter parked_total;         // messages parked by sluice actor senders
+  counter blocked_total;        // sends that blocked a managed thread
+  counter blocked_ns;           // total time senders waited at this mailbox
+  counter credit_granted;       // credits returned to endpoints
 
   // -- gauges ----------------------------------------------------------------
   alignas(64) counter capacity;
-  counter depth;          // queued + held (skipped) messages
   counter held;           // skipped messages kept by the actor
   counter parked_now;     // messages parked here right now
   counter blocked_now;    // threads blocked here right now
   counter credit_leased;  // capacity promised to endpoint leases
   counter leases_waiting; // endpoints refused a lease, in FIFO
-  // coarse_now_ns() when the oldest queued message arrived, 0 if none
+  // coarse_now_ns() when the oldest message in the locked queue arrived (0
+  // if none); stats report the older of this and inbox_since_ns
   counter oldest_enq_ns;
+
+  /// When the oldest waiting message arrived (coarse_now_ns()), 0 if none:
+  /// the older of the locked queue's head and the lock-free inbox.
+  std::uint64_t oldest_arrival_ns() const noexcept {
+    auto q = oldest_enq_ns.get();
+    auto in = inbox_since_ns.get();
+    if (q == 0)
+      return in;
+    return in == 0 || q < in ? q : in;
+  }
 
   // -- the owning actor (single writer: the actor's thread) ------------------
   alignas(64) counter

@@ -3,11 +3,23 @@
 // Contract
 // - Any thread may offer(); exactly one consumer at a time (the owning actor)
 //   calls pop() or pop_batch()/start_one(), hold()/unhold(), settle(),
-//   finish_drain() and grant(); start_one() is the only lock-free call.
-// - One mutex guards the queue, the waiter FIFO and the credit leases, so
-//   every admission decision (check capacity, park, evict, spend credit) is
-//   atomic with the queue change it implies. Critical sections are O(1)
-//   except lease detach and the waiter timeout path, which scan short lists.
+//   finish_drain() and grant().
+// - Fast path (lock-free): while the mailbox is open, not in credit mode,
+//   has no waiters and its depth is below capacity, offer() reserves a slot
+//   with one CAS on the admission word (counters.hpp: depth and fast-path
+//   limit in one atomic) and pushes the message onto a lock-free LIFO inbox
+//   (an intrusive stack through the element's own link: no allocation).
+//   start_one() is lock-free too. Everything else takes the mutex.
+// - Slow path: one mutex guards the ordered queue (a ring), the waiter FIFO
+//   and the credit leases. Every lock holder that touches the queue first
+//   moves the inbox into the ring (transfer_locked), so the ring holds the
+//   older messages and the inbox the newer ones: global FIFO order, and
+//   per-sender order, hold across both paths. Admissions within capacity
+//   reserve their slot with a CAS bounded by capacity (try_reserve), so the
+//   two paths together never exceed it; the core lowers the fast-path limit
+//   to 0 before it queues a waiter (no barging) or closes.
+// - Critical sections are O(1) except the inbox transfer (O(messages moved)),
+//   lease detach and the waiter timeout path, which scan short lists.
 // - Counters are published through relaxed atomics (counters.hpp) and can be
 //   read at any time without the mutex.
 // - Ownership of elements: an accepted or parked element belongs to the core
@@ -141,7 +153,7 @@ public:
   };
 
 private:
-  template <class, class, class>
+  template <class, class, class, class>
   friend class mailbox_core;
 
   state st_ = state::detached;
@@ -153,7 +165,20 @@ private:
   std::condition_variable* waiting_thread_ = nullptr;
 };
 
-template <class T, class Parker, class Disposer = std::default_delete<T>>
+/// How the core links elements in its lock-free inbox: through a member
+/// `next` of type T* (or a base pointer that converts with static_cast).
+template <class T>
+struct member_link {
+  static T* next(T* x) noexcept {
+    return static_cast<T*>(x->next);
+  }
+  static void set_next(T* x, T* n) noexcept {
+    x->next = n;
+  }
+};
+
+template <class T, class Parker, class Disposer = std::default_delete<T>,
+          class Link = member_link<T>>
 class mailbox_core {
 public:
   using clock = std::chrono::steady_clock;
@@ -198,6 +223,8 @@ public:
     admit status = admit::accepted;
     T* evicted = nullptr;  ///< drop-oldest: the evicted element (caller owns)
     bool schedule = false; ///< caller must wake the consumer (drain token)
+    /// Taken on the fast path while the mailbox closed: call take_late().
+    bool late = false;
   };
 
   /// max_wait value meaning "the mailbox's configured block-timeout".
@@ -211,6 +238,7 @@ public:
     : cfg_(cfg),
       queue_(std::min(cfg.capacity + cfg.overcommit, initial_reserve)) {
     stats_.capacity.set(cfg.capacity);
+    update_gate_locked(); // no other thread sees the core yet
   }
 
   mailbox_core(const mailbox_core&) = delete;
@@ -222,6 +250,7 @@ public:
     std::vector<T*> rest;
     effects fx;
     close(fx, rest);
+    take_late(rest); // raced into the inbox after an earlier close()
     Disposer dispose;
     for (auto* x : rest)
       dispose(x);
@@ -233,6 +262,52 @@ public:
 
   // -- senders ----------------------------------------------------------------
 
+  /// The lock-free fast path of offer() (see the contract at the top).
+  /// @returns false, having changed nothing, if `elem` must take the slow
+  /// path; true if it was accepted (`res` says whether to schedule the
+  /// consumer and whether the mailbox closed meanwhile: then take_late()).
+  bool offer_fast(T* elem, offer_result& res) noexcept {
+    auto depth = stats_.depth.try_fast();
+    if (depth == 0)
+      return false;
+    stats_.attempted.add();
+    stats_.accepted.add();
+    stats_.high_watermark.raise_to(depth);
+    // relaxed load: only a first guess for the CAS below
+    T* head = inbox_.load(std::memory_order_relaxed);
+    do {
+      Link::set_next(elem, head);
+      // seq_cst: release publishes the element to transfer_locked()'s
+      // acquire exchange; the total order pairs with go_idle_locked() and
+      // close() (see there)
+    } while (!inbox_.compare_exchange_weak(
+      head, elem, std::memory_order_seq_cst, std::memory_order_relaxed));
+    if (head == nullptr) // first in an empty inbox: its arrival time
+      stats_.inbox_since_ns.set(static_cast<std::uint64_t>(now_ns()));
+    res.status = admit::accepted;
+    // seq_cst load: see go_idle_locked(); the exchange picks one waker
+    res.schedule = !scheduled_.load(std::memory_order_seq_cst)
+                   && !scheduled_.exchange(true, std::memory_order_seq_cst);
+    // seq_cst: see close()
+    res.late = closed_flag_.load(std::memory_order_seq_cst);
+    return true;
+  }
+
+  /// Messages that took the fast path while the mailbox closed (offer()
+  /// said `late`): moves them to `out`, counted as discarded_on_exit, for
+  /// the caller to report and dispose. Any caller may collect any sender's.
+  void take_late(std::vector<T*>& out) {
+    auto guard = acquire();
+    if (!closed_)
+      return;
+    transfer_locked();
+    while (!queue_.empty()) {
+      stats_.discarded_on_exit.add();
+      out.push_back(queue_.pop_front().elem);
+    }
+    stats_.oldest_enq_ns.set(0);
+  }
+
   /// Offers `elem` from a sender of kind `who` (identified by `key` for park
   /// limits). A managed thread (`who == thread`) may block up to `max_wait`.
   /// A sluice actor that must wait gets park_needed and then calls park()
@@ -241,20 +316,24 @@ public:
   offer_result offer(T* elem, sender_kind who, const void* key,
                      clock::duration max_wait = clock::duration::max(),
                      bool may_wait = true) {
+    offer_result res;
+    if (offer_fast(elem, res))
+      return res;
     auto guard = acquire();
     stats_.attempted.add();
-    offer_result res;
     if (closed_) {
       stats_.closed.add();
       res.status = admit::closed;
       return res;
     }
-    if (has_room_for(who)) {
+    transfer_locked(); // keep FIFO with messages that took the fast path
+    if (reserve_room_locked(who)) {
       push_locked(elem, nullptr);
       res.status = admit::accepted;
     } else {
       switch (on_full(who)) {
         case reaction::admit_over:
+          stats_.depth.add();
           push_locked(elem, nullptr);
           stats_.self_overcapacity.add();
           res.status = admit::self_over;
@@ -289,11 +368,12 @@ public:
             res.status = admit::dropped;
             return res;
           }
-          push_locked(elem, nullptr);
+          push_locked(elem, nullptr); // takes the evicted one's slot
           res.status = admit::evicted;
           break;
         case reaction::overcommit:
           if (overcommit_used_locked() < cfg_.overcommit) {
+            stats_.depth.add();
             push_locked(elem, nullptr);
             stats_.overcommitted.add();
             res.status = admit::overcommitted;
@@ -327,7 +407,8 @@ public:
       res.status = admit::closed;
       return res;
     }
-    if (has_room_locked(cfg_.policy)) {
+    transfer_locked();
+    if (reserve_room_locked(sender_kind::actor)) {
       push_locked(elem, nullptr);
       res.status = admit::accepted;
       res.schedule = schedule_locked();
@@ -336,6 +417,7 @@ public:
     if (cfg_.policy != policy::block) {
       // the policy changed between offer() and park(): admit over capacity
       // rather than lose a managed sender's message
+      stats_.depth.add();
       push_locked(elem, nullptr);
       stats_.overcommitted.add();
       res.status = admit::overcommitted;
@@ -374,6 +456,9 @@ public:
     --l.credit_;
     --unspent_;
     ++l.outstanding_;
+    // the credit is the reservation (no fast path in credit mode)
+    stats_.depth.add();
+    transfer_locked();
     push_locked(elem, &l);
     res.status = admit::accepted;
     res.schedule = schedule_locked();
@@ -440,9 +525,11 @@ public:
   T* pop(effects& fx) {
     auto guard = acquire();
     release_pending_locked(fx);
+    transfer_locked();
     if (queue_.empty())
       return nullptr;
     auto s = queue_.pop_front();
+    stats_.depth.sub(); // handed out: no longer counted
     stats_.dequeued.add();
     after_remove_locked(s, fx);
     grant_waiting_leases_locked(fx);
@@ -468,6 +555,7 @@ public:
   std::size_t pop_batch(T** out, std::size_t max, bool* counted, effects& fx) {
     auto guard = acquire();
     release_pending_locked(fx);
+    transfer_locked();
     // drop-oldest must be able to evict everything still waiting; credit
     // returns a slot's credit when it is popped: both take one at a time
     *counted
@@ -487,9 +575,8 @@ public:
       }
     }
     grant_waiting_leases_locked(fx);
-    if (*counted)
-      // relaxed: in_hand_ is a count; the mutex orders it with admissions
-      in_hand_.fetch_add(n, std::memory_order_relaxed);
+    if (!*counted)
+      stats_.depth.sub(n); // handed out; counted ones leave at start_one()
     stats_.dequeued.add(n);
     publish_depth_locked();
     admit_waiters_locked(
@@ -502,9 +589,7 @@ public:
   /// slot is free from now on (senders see it at their next offer; waiters
   /// are admitted at the next pop_batch() or finish_drain()).
   void start_one() noexcept {
-    // relaxed: a count read by admission decisions under the mutex; a stale
-    // read only refuses an arrival that raced with this decrement
-    in_hand_.fetch_sub(1, std::memory_order_relaxed);
+    stats_.depth.sub(); // the admission word; see counters.hpp
   }
 
   /// Consumer: publishes depth and admits waiters after start_one() calls,
@@ -524,9 +609,7 @@ public:
     release_pending_locked(fx);
     publish_depth_locked();
     admit_waiters_locked(fx);
-    bool more = !queue_.empty();
-    if (!more)
-      scheduled_ = false;
+    bool more = go_idle_locked();
     unlock_and_free_retired(guard);
     return more;
   }
@@ -537,10 +620,7 @@ public:
   /// offer reports `schedule`).
   bool finish_drain() {
     auto guard = acquire();
-    if (!queue_.empty())
-      return true;
-    scheduled_ = false;
-    return false;
+    return go_idle_locked();
   }
 
   /// Consumer: the message just taken was skipped and kept by the actor; it
@@ -551,7 +631,8 @@ public:
     if (closed_)
       return t;
     ++held_;
-    if (pending_) { // credit: the pending message becomes held
+    stats_.depth.add(); // counted again (it left at pop or start_one)
+    if (pending_) {     // credit: the pending message becomes held
       pending_ = false;
       t.from = pending_from_;
       pending_from_ = nullptr;
@@ -567,6 +648,7 @@ public:
     if (closed_ || held_ == 0)
       return;
     --held_;
+    stats_.depth.sub();
     if (t.from != nullptr)
       lease_done_locked(*t.from, fx);
     publish_depth_locked();
@@ -615,6 +697,11 @@ public:
     if (closed_)
       return;
     closed_ = true;
+    stats_.depth.set_limit(0); // no fast-path admission from now on
+    // seq_cst: pairs with offer_fast()'s push and load of closed_flag_ (a
+    // sender either sees the flag or its message is in the inbox below)
+    closed_flag_.store(true, std::memory_order_seq_cst);
+    transfer_locked();
     while (!queue_.empty()) {
       auto s = queue_.pop_front();
       stats_.discarded_on_exit.add();
@@ -641,8 +728,8 @@ public:
     held_ = 0;
     pending_ = false;
     pending_from_ = nullptr;
-    // relaxed: the consumer is the caller (cleanup) or gone
-    in_hand_.store(0, std::memory_order_relaxed);
+    // the consumer is the caller (cleanup) or gone: nothing is in hand
+    stats_.depth.reset();
     stats_.credit_leased.set(0);
     stats_.leases_waiting.set(0);
     stats_.oldest_enq_ns.set(0); // nothing is queued any more
@@ -661,6 +748,7 @@ public:
     auto old = cfg_.policy;
     cfg_ = cfg;
     stats_.capacity.set(cfg.capacity);
+    transfer_locked();
     if (old == policy::credit && cfg.policy != policy::credit) {
       for (auto& l : leases_) {
         drop_lease_locked(*l);
@@ -678,7 +766,7 @@ public:
     if (cfg.policy != policy::block) {
       while (waiters_head_ != nullptr) {
         auto* w = pop_waiter_locked();
-        if (has_room_locked(policy::drop_newest)) {
+        if (stats_.depth.try_reserve(cfg_.capacity)) {
           push_locked(w->elem, nullptr);
           w->how = admit::accepted;
           resolve_waiter_locked(w, waiter::state::admitted, fx);
@@ -687,6 +775,7 @@ public:
         switch (cfg.policy) {
           case policy::block: // unreachable: guarded above
           case policy::credit:
+            stats_.depth.add();
             push_locked(w->elem, nullptr);
             stats_.overcommitted.add();
             w->how = admit::overcommitted;
@@ -713,6 +802,7 @@ public:
       admit_waiters_locked(fx);
     }
     grant_waiting_leases_locked(fx);
+    update_gate_locked();
     auto wake = !queue_.empty() && schedule_locked();
     unlock_and_free_retired(guard);
     return wake;
@@ -771,9 +861,12 @@ private:
 
   // -- admission helpers (mtx_ held) -----------------------------------------
 
+  /// Queued (ring and inbox), in hand and held messages. Lock-free senders
+  /// and start_one() change it concurrently: a decision taken on a stale
+  /// value only refuses or delays an arrival that raced with a decrement;
+  /// admissions within capacity go through try_reserve(), never over it.
   std::size_t depth_locked() const noexcept {
-    // relaxed: see start_one()
-    return queue_.size() + held_ + in_hand_.load(std::memory_order_relaxed);
+    return static_cast<std::size_t>(stats_.depth.get());
   }
 
   std::size_t waiting_window_locked() const noexcept {
@@ -793,27 +886,80 @@ private:
     grant_waiting_leases_locked(fx);
   }
 
-  bool has_room_locked(policy p) const noexcept {
-    auto d = depth_locked();
-    switch (p) {
+  /// Reserves a slot within capacity for any sender kind (self-sends too:
+  /// under credit, capacity promised to endpoints is not theirs; over
+  /// capacity they are admitted as self_over and counted).
+  bool reserve_room_locked(sender_kind) noexcept {
+    switch (cfg_.policy) {
       case policy::block:
-        return d < cfg_.capacity && waiters_head_ == nullptr;
-      case policy::credit:
+        return waiters_head_ == nullptr
+               && stats_.depth.try_reserve(cfg_.capacity);
+      case policy::credit: {
         // capacity promised to endpoints (unspent_) and the window of the
         // lease first in line are not free for others: plain senders cannot
         // starve endpoints waiting for a lease
-        return d + unspent_ + waiting_window_locked() < cfg_.capacity;
+        auto kept = unspent_ + waiting_window_locked();
+        return kept < cfg_.capacity
+               && stats_.depth.try_reserve(cfg_.capacity - kept);
+      }
       case policy::drop_newest:
       case policy::drop_oldest:
-        return d < cfg_.capacity;
+        return stats_.depth.try_reserve(cfg_.capacity);
     }
     return false;
   }
 
-  bool has_room_for(sender_kind) const noexcept {
-    // self-sends too: capacity promised to endpoints is not theirs (over
-    // capacity, they are admitted as self_over and counted)
-    return has_room_locked(cfg_.policy);
+  /// The fast path is open (limit = capacity) while the mailbox is open,
+  /// not in credit mode (credit needs the lease bookkeeping) and has no
+  /// waiters (they are admitted first: no barging); else closed (0).
+  void update_gate_locked() noexcept {
+    bool open = !closed_ && cfg_.policy != policy::credit
+                && waiters_head_ == nullptr
+                && cfg_.capacity <= admission_gate::max_limit;
+    auto limit = open ? static_cast<std::uint64_t>(cfg_.capacity) : 0;
+    if (stats_.depth.limit() != limit)
+      stats_.depth.set_limit(limit);
+  }
+
+  /// Moves the lock-free inbox (newest first) into the ring (oldest first).
+  /// Every lock holder calls it before it pushes or pops the ring.
+  void transfer_locked() {
+    // relaxed pre-check: an empty inbox is the common case; a push racing
+    // with it is found by the next transfer or by go_idle_locked()
+    if (inbox_.load(std::memory_order_relaxed) == nullptr)
+      return;
+    auto since = stats_.inbox_since_ns.get();
+    stats_.inbox_since_ns.set(0);
+    // acquire: the senders' release CAS published the elements' contents
+    T* list = inbox_.exchange(nullptr, std::memory_order_acquire);
+    // One pass over the (cold) elements, newest first, into scratch_; then
+    // into the ring oldest first from the (warm, contiguous) scratch.
+    scratch_.clear();
+    for (; list != nullptr; list = Link::next(list))
+      scratch_.push_back(list);
+    if (since == 0)
+      since = static_cast<std::uint64_t>(now_ns());
+    if (queue_.empty())
+      stats_.oldest_enq_ns.set(since);
+    // every message of a transfer gets the arrival time of its oldest
+    for (auto i = scratch_.size(); i-- > 0;)
+      queue_.push_back(
+        slot{scratch_[i], nullptr, static_cast<std::int64_t>(since)});
+  }
+
+  /// The consumer pass ends: idle unless messages remain (ring or inbox).
+  /// @returns true if the consumer must run another pass.
+  bool go_idle_locked() {
+    transfer_locked();
+    if (!queue_.empty())
+      return true;
+    // seq_cst store then seq_cst load, against offer_fast()'s seq_cst push
+    // then seq_cst load of scheduled_: either the sender sees false and
+    // schedules, or this load sees its message and we go on
+    scheduled_.store(false, std::memory_order_seq_cst);
+    if (inbox_.load(std::memory_order_seq_cst) == nullptr)
+      return false;
+    return !scheduled_.exchange(true, std::memory_order_seq_cst);
   }
 
   reaction on_full(sender_kind who) const noexcept {
@@ -835,6 +981,8 @@ private:
     return d > cfg_.capacity ? d - cfg_.capacity : 0;
   }
 
+  /// Queues `elem` behind everything queued (the caller transferred the
+  /// inbox first). Its slot is already counted in the admission word.
   void push_locked(T* elem, lease* from) {
     auto ts = now_ns();
     if (queue_.empty())
@@ -845,19 +993,16 @@ private:
   }
 
   void publish_depth_locked() noexcept {
-    auto d = depth_locked();
-    stats_.depth.set(d);
     if (stats_.held.get() != held_)
       stats_.held.set(held_);
-    if (d > stats_.high_watermark.get())
-      stats_.high_watermark.set(d);
+    stats_.high_watermark.raise_to(depth_locked());
   }
 
   bool schedule_locked() noexcept {
-    if (scheduled_)
-      return false;
-    scheduled_ = true;
-    return true;
+    // relaxed load: a cheap pre-check; the exchange decides (acq_rel: one
+    // winner between senders and the consumer's go_idle_locked())
+    return !scheduled_.load(std::memory_order_relaxed)
+           && !scheduled_.exchange(true, std::memory_order_acq_rel);
   }
 
   T* evict_locked() {
@@ -909,13 +1054,16 @@ private:
     else
       waiters_tail_->next = w;
     waiters_tail_ = w;
+    update_gate_locked(); // close the fast path: waiters go first
   }
 
   waiter* pop_waiter_locked() noexcept {
     auto* w = waiters_head_;
     waiters_head_ = w->next;
-    if (waiters_head_ == nullptr)
+    if (waiters_head_ == nullptr) {
       waiters_tail_ = nullptr;
+      update_gate_locked();
+    }
     w->next = nullptr;
     return w;
   }
@@ -932,6 +1080,8 @@ private:
       if (waiters_tail_ == i)
         waiters_tail_ = prev;
       i->next = nullptr;
+      if (waiters_head_ == nullptr)
+        update_gate_locked();
       return;
     }
   }
@@ -1036,7 +1186,9 @@ private:
     if (cfg_.policy != policy::block || waiters_head_ == nullptr
         || depth_locked() > resume_mark())
       return;
-    while (waiters_head_ != nullptr && depth_locked() < cfg_.capacity) {
+    transfer_locked();
+    while (waiters_head_ != nullptr
+           && stats_.depth.try_reserve(cfg_.capacity)) {
       auto* w = pop_waiter_locked();
       push_locked(w->elem, nullptr);
       w->how = admit::accepted;
@@ -1151,20 +1303,26 @@ private:
   // credit: the message pop_batch() took last; its credit is not back yet
   bool pending_ = false;
   lease* pending_from_ = nullptr;
-  // taken by pop_batch(), not yet started; the consumer decrements it
-  // without the mutex (start_one), everything else happens under the mutex
-  alignas(64) std::atomic<std::size_t> in_hand_{0};
   bool closed_ = false;
-  bool scheduled_ = false;
   waiter* waiters_head_ = nullptr;
   waiter* waiters_tail_ = nullptr;
   std::unordered_map<const void*, std::size_t> parked_by_;
   std::vector<std::shared_ptr<lease>> leases_;
   std::vector<std::shared_ptr<lease>> retired_; // freed after unlocking
   std::deque<lease*> lease_fifo_;
+  std::vector<T*> scratch_; // transfer_locked()'s buffer, reused
   std::size_t leased_ = 0;  // capacity promised to leases (see docs)
   std::size_t unspent_ = 0; // credit held by endpoints, not yet sent
   core::counters stats_;
+
+  // -- lock-free state ----------------------------------------------------------
+  // The inbox (a LIFO stack of fast-path arrivals, linked through Link) and
+  // the scheduled flag share a line: every fast send touches both.
+  alignas(64) std::atomic<T*> inbox_{nullptr};
+  // a consumer pass is pending (drain token sent, finish_drain not yet idle)
+  std::atomic<bool> scheduled_{false};
+  // closed_ for lock-free readers (offer_fast's straggler check)
+  std::atomic<bool> closed_flag_{false};
 };
 
 } // namespace sluice::core
