@@ -88,6 +88,32 @@ private:
   std::atomic<std::uint64_t> value_{0};
 };
 
+/// A count kept in two parts: `own` (serialized writers: the core's mutex)
+/// plus a shared part that lock-free senders add to (the fast path counts an
+/// attempt and an acceptance with one RMW on one shared counter).
+class split_counter {
+public:
+  explicit split_counter(const shared_counter& shared) noexcept
+    : shared_(shared) {}
+
+  std::uint64_t get() const noexcept {
+    // unsigned arithmetic: own_ may be "negative" (sub) without harm
+    return own_.get() + shared_.get();
+  }
+
+  void add(std::uint64_t n = 1) noexcept {
+    own_.add(n);
+  }
+
+  void sub(std::uint64_t n = 1) noexcept {
+    own_.sub(n);
+  }
+
+private:
+  counter own_;
+  const shared_counter& shared_;
+};
+
 /// The admission word of a mailbox: its depth (low 32 bits: queued, in the
 /// lock-free inbox, in hand and held messages) and the fast-path limit (high
 /// 32 bits; 0 closes the fast path). Both halves live in one atomic so a
@@ -185,8 +211,8 @@ inline std::int64_t coarse_now_ns() noexcept {
 /// written by different threads sit on separate cache lines.
 struct counters {
   // -- written by lock-free senders too --------------------------------------
-  alignas(64) shared_counter attempted; // every ordinary message offered
-  shared_counter accepted;       // entered the queue (incl. overcommit, evict)
+  // fast-path admissions: each is one attempt and one acceptance
+  alignas(64) shared_counter fast_admitted;
   shared_counter high_watermark; // highest depth seen
   // coarse_now_ns() when the oldest message in the lock-free inbox arrived
   // (0 if it was empty); an estimate, see mailbox_core::offer_fast()
@@ -196,22 +222,26 @@ struct counters {
   alignas(64) admission_gate depth; // queued + in hand + held messages
 
   // -- admission (counted by the core under its mutex) -----------------------
-  alignas(64) counter dequeued; // handed to the actor (delivered)
-  counter evicted;              // drop-oldest: removed to make room
-  counter dropped_newest;       // drop-newest (or shed) refused the arrival
-  counter would_block;          // park limit reached
-  counter timed_out;            // a blocked thread gave up
-  counter no_credit;            // endpoint send without credit
-  counter closed;               // the mailbox was closed (target died)
-  counter dead_lettered;        // unmanaged sender beyond overcommit
-  counter discarded_on_exit;    // still queued when the actor terminated
-  counter held_discarded;       // skipped (held) and never handled at exit
-  counter overcommitted;        // unmanaged admitted over capacity
-  counter self_overcapacity;    // self-sends admitted over capacity
-  counter parked_total;         // messages parked by sluice actor senders
-  counter blocked_total;        // sends that blocked a managed thread
-  counter blocked_ns;           // total time senders waited at this mailbox
-  counter credit_granted;       // credits returned to endpoints
+  // every ordinary message offered
+  alignas(64) split_counter attempted{fast_admitted};
+  // entered the queue (incl. overcommit, evict)
+  split_counter accepted{fast_admitted};
+  counter dequeued;          // handed to the actor (delivered)
+  counter evicted;           // drop-oldest: removed to make room
+  counter dropped_newest;    // drop-newest (or shed) refused the arrival
+  counter would_block;       // park limit reached
+  counter timed_out;         // a blocked thread gave up
+  counter no_credit;         // endpoint send without credit
+  counter closed;            // the mailbox was closed (target died)
+  counter dead_lettered;     // unmanaged sender beyond overcommit
+  counter discarded_on_exit; // still queued when the actor terminated
+  counter held_discarded;    // skipped (held) and never handled at exit
+  counter overcommitted;     // unmanaged admitted over capacity
+  counter self_overcapacity; // self-sends admitted over capacity
+  counter parked_total;      // messages parked by sluice actor senders
+  counter blocked_total;     // sends that blocked a managed thread
+  counter blocked_ns;        // total time senders waited at this mailbox
+  counter credit_granted;    // credits returned to endpoints
 
   // -- gauges ----------------------------------------------------------------
   alignas(64) counter capacity;

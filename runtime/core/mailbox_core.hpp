@@ -270,8 +270,7 @@ public:
     auto depth = stats_.depth.try_fast();
     if (depth == 0)
       return false;
-    stats_.attempted.add();
-    stats_.accepted.add();
+    stats_.fast_admitted.add(); // attempted and accepted
     stats_.high_watermark.raise_to(depth);
     // relaxed load: only a first guess for the CAS below
     T* head = inbox_.load(std::memory_order_relaxed);
