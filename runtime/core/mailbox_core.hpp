@@ -300,9 +300,9 @@ public:
     if (!closed_)
       return;
     transfer_locked();
-    while (!queue_.empty()) {
+    while (!queued_empty()) {
       stats_.discarded_on_exit.add();
-      out.push_back(queue_.pop_front().elem);
+      out.push_back(pop_queued().elem);
     }
     stats_.oldest_enq_ns.set(0);
   }
@@ -525,9 +525,9 @@ public:
     auto guard = acquire();
     release_pending_locked(fx);
     transfer_locked();
-    if (queue_.empty())
+    if (queued_empty())
       return nullptr;
-    auto s = queue_.pop_front();
+    auto s = pop_queued();
     stats_.depth.sub(); // handed out: no longer counted
     stats_.dequeued.add();
     after_remove_locked(s, fx);
@@ -562,8 +562,8 @@ public:
     if (!*counted)
       max = std::min<std::size_t>(max, 1);
     std::size_t n = 0;
-    while (n < max && !queue_.empty()) {
-      auto s = queue_.pop_front();
+    while (n < max && !queued_empty()) {
+      auto s = pop_queued();
       out[n++] = s.elem;
       if (cfg_.policy == policy::credit) {
         pending_ = true; // max is 1 here: at most one pending message
@@ -701,8 +701,8 @@ public:
     // sender either sees the flag or its message is in the inbox below)
     closed_flag_.store(true, std::memory_order_seq_cst);
     transfer_locked();
-    while (!queue_.empty()) {
-      auto s = queue_.pop_front();
+    while (!queued_empty()) {
+      auto s = pop_queued();
       stats_.discarded_on_exit.add();
       if (s.from != nullptr) {
         --s.from->outstanding_;
@@ -802,7 +802,7 @@ public:
     }
     grant_waiting_leases_locked(fx);
     update_gate_locked();
-    auto wake = !queue_.empty() && schedule_locked();
+    auto wake = !queued_empty() && schedule_locked();
     unlock_and_free_retired(guard);
     return wake;
   }
@@ -931,26 +931,75 @@ private:
     stats_.inbox_since_ns.set(0);
     // acquire: the senders' release CAS published the elements' contents
     T* list = inbox_.exchange(nullptr, std::memory_order_acquire);
-    // One pass over the (cold) elements, newest first, into scratch_; then
-    // into the ring oldest first from the (warm, contiguous) scratch.
+    if (since == 0)
+      since = static_cast<std::uint64_t>(now_ns());
+    if (queued_empty())
+      stats_.oldest_enq_ns.set(since);
+    auto ts = static_cast<std::int64_t>(since);
+    if (queue_.empty()) {
+      // Nothing in the ring: reverse the stack (newest first) in place and
+      // append it to the ready list. One pass over the elements, no copy.
+      T* newest = list;
+      T* rev = nullptr;
+      while (list != nullptr) {
+        T* nxt = Link::next(list);
+        Link::set_next(list, rev);
+        rev = list;
+        list = nxt;
+      }
+      if (ready_tail_ == nullptr) {
+        ready_head_ = rev;
+        ready_since_ = ts;
+      } else {
+        Link::set_next(ready_tail_, rev);
+      }
+      ready_tail_ = newest;
+      return;
+    }
+    // Behind messages in the ring: one pass over the (cold) elements into
+    // scratch_, then into the ring oldest first from the contiguous scratch.
+    // Every message of a transfer gets the arrival time of its oldest.
     scratch_.clear();
     for (; list != nullptr; list = Link::next(list))
       scratch_.push_back(list);
-    if (since == 0)
-      since = static_cast<std::uint64_t>(now_ns());
-    if (queue_.empty())
-      stats_.oldest_enq_ns.set(since);
-    // every message of a transfer gets the arrival time of its oldest
     for (auto i = scratch_.size(); i-- > 0;)
-      queue_.push_back(
-        slot{scratch_[i], nullptr, static_cast<std::int64_t>(since)});
+      queue_.push_back(slot{scratch_[i], nullptr, ts});
+  }
+
+  // -- the queue: the ready list (older) then the ring (newer) ------------------
+  //
+  // Messages moved from the inbox while the ring is empty stay linked as the
+  // ready list (no ring slot: they have no lease, and all carry the arrival
+  // time of the oldest); anything queued behind them goes to the ring. So a
+  // never-full mailbox hands messages from the inbox to the consumer
+  // without copying them, like CAF's own mailbox.
+
+  bool queued_empty() const noexcept {
+    return ready_head_ == nullptr && queue_.empty();
+  }
+
+  /// @pre !queued_empty()
+  slot pop_queued() noexcept {
+    if (ready_head_ == nullptr)
+      return queue_.pop_front();
+    T* x = ready_head_;
+    ready_head_ = Link::next(x);
+    if (ready_head_ == nullptr)
+      ready_tail_ = nullptr;
+    Link::set_next(x, nullptr);
+    return slot{x, nullptr, ready_since_};
+  }
+
+  /// @pre !queued_empty()
+  std::int64_t queued_front_ts() const noexcept {
+    return ready_head_ != nullptr ? ready_since_ : queue_.front().enq_ns;
   }
 
   /// The consumer pass ends: idle unless messages remain (ring or inbox).
   /// @returns true if the consumer must run another pass.
   bool go_idle_locked() {
     transfer_locked();
-    if (!queue_.empty())
+    if (!queued_empty())
       return true;
     // seq_cst store then seq_cst load, against offer_fast()'s seq_cst push
     // then seq_cst load of scheduled_: either the sender sees false and
@@ -984,7 +1033,7 @@ private:
   /// inbox first). Its slot is already counted in the admission word.
   void push_locked(T* elem, lease* from) {
     auto ts = now_ns();
-    if (queue_.empty())
+    if (queued_empty())
       stats_.oldest_enq_ns.set(static_cast<std::uint64_t>(ts));
     queue_.push_back(slot{elem, from, ts});
     stats_.accepted.add();
@@ -1005,9 +1054,9 @@ private:
   }
 
   T* evict_locked() {
-    if (queue_.empty())
+    if (queued_empty())
       return nullptr;
-    auto s = queue_.pop_front();
+    auto s = pop_queued();
     stats_.evicted.add();
     effects local; // leases exist only under credit, which never evicts
     after_remove_locked(s, local);
@@ -1018,7 +1067,7 @@ private:
   /// its credit back now, else the caller does it later (lease_done_locked).
   void after_remove_locked(slot& s, effects& fx, bool release_lease = true) {
     stats_.oldest_enq_ns.set(
-      queue_.empty() ? 0 : static_cast<std::uint64_t>(queue_.front().enq_ns));
+      queued_empty() ? 0 : static_cast<std::uint64_t>(queued_front_ts()));
     publish_depth_locked();
     if (release_lease && s.from != nullptr)
       lease_done_locked(*s.from, fx);
@@ -1310,6 +1359,9 @@ private:
   std::vector<std::shared_ptr<lease>> retired_; // freed after unlocking
   std::deque<lease*> lease_fifo_;
   std::vector<T*> scratch_; // transfer_locked()'s buffer, reused
+  T* ready_head_ = nullptr; // the ready list (see queued_empty())
+  T* ready_tail_ = nullptr;
+  std::int64_t ready_since_ = 0;
   std::size_t leased_ = 0;  // capacity promised to leases (see docs)
   std::size_t unspent_ = 0; // credit held by endpoints, not yet sent
   core::counters stats_;

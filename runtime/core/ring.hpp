@@ -45,6 +45,11 @@ public:
   }
 
   /// @pre !empty()
+  const Slot& front() const noexcept {
+    return buf_[head_];
+  }
+
+  /// @pre !empty()
   Slot pop_front() noexcept {
     Slot x = std::move(buf_[head_]);
     head_ = (head_ + 1) & (buf_.size() - 1);
