@@ -510,6 +510,65 @@ TEST(FastPath, CloseRacingWithFastSendersLosesNothingUnaccounted) {
   }
 }
 
+/// reconfigure() resolves waiters while a fast sender spins for room: the
+/// freed slot goes to the waiter (queued first), never to the fast sender
+/// (the fast path stays closed until every waiter is resolved).
+TEST(FastPath, ReconfigureGivesFreedRoomToWaitersFirst) {
+  auto block = cfg(mailbox::block(4).with_park_limit(1));
+  auto shed = cfg(mailbox::drop_newest(4));
+  int barged = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    core_type core{block};
+    for (int i = 0; i < 4; ++i)
+      ASSERT_EQ(
+        core.offer(new node{0, i}, sender_kind::unmanaged, nullptr).status,
+        admit::accepted);
+    int key = 0;
+    ASSERT_EQ(core.park(new node{1, 0}, &key, 1).status, admit::parked);
+    node* out[8];
+    bool counted = false;
+    effects fx;
+    ASSERT_EQ(core.pop_batch(out, 8, &counted, fx), 4u);
+    core.start_one(); // one slot free, the waiter not yet admitted
+    delete out[0];
+    std::atomic<bool> started{false};
+    std::atomic<bool> won{false};
+    guarded_thread fast{[&] {
+      auto* x = new node{2, 0};
+      started.store(true, std::memory_order_release); // pairs below
+      for (int i = 0; i < 100000; ++i) {
+        core_type::offer_result r;
+        if (core.offer_fast(x, r)) {
+          won.store(true, std::memory_order_relaxed); // read after join
+          return;
+        }
+      }
+      delete x;
+    }};
+    while (!started.load(std::memory_order_acquire))
+      std::this_thread::yield();
+    effects fx2;
+    core.reconfigure(shed, fx2);
+    ASSERT_TRUE(fast.finished_within());
+    ASSERT_EQ(fx2.parked_done.size(), 1u);
+    auto* w = fx2.parked_done[0];
+    if (w->st == core_type::waiter::state::dropped) {
+      barged += won.load(std::memory_order_relaxed) ? 1 : 0;
+      delete w->elem;
+    }
+    delete w;
+    for (int i = 1; i < 4; ++i) {
+      core.start_one();
+      delete out[i];
+    }
+    std::vector<node*> rest;
+    core.close(fx, rest);
+    for (auto* x : rest)
+      delete x;
+  }
+  EXPECT_EQ(barged, 0) << "a fast sender took the slot of a queued waiter";
+}
+
 // -- block: parked actors, blocked threads, one consumer --------------------------------
 
 using Parking = leak_checked;

@@ -74,6 +74,13 @@ public:
     value_.store(n, std::memory_order_relaxed);
   }
 
+  /// Sets 0 if the value is still `expected` (a stamp nobody replaced).
+  void clear_if(std::uint64_t expected) noexcept {
+    // relaxed: a monitoring value; the CAS only avoids erasing a newer one
+    value_.compare_exchange_strong(expected, 0, std::memory_order_relaxed,
+                                   std::memory_order_relaxed);
+  }
+
   /// Raises the value to at least `n` (a high watermark with many writers).
   void raise_to(std::uint64_t n) noexcept {
     // relaxed: a monotonic maximum; the CAS only retries while n is higher
@@ -179,7 +186,9 @@ public:
     }
   }
 
-  /// Depth 0, fast path closed (the mailbox closed).
+  /// Depth 0, fast path closed (the mailbox closed). A plain store: the
+  /// caller guarantees no concurrent decrement (the consumer is the closer
+  /// or gone) and no reservation can succeed against limit 0.
   void reset() noexcept {
     word_.store(0, std::memory_order_relaxed);
   }
@@ -216,7 +225,7 @@ struct counters {
   shared_counter high_watermark; // highest depth seen
   // coarse_now_ns() when the oldest message in the lock-free inbox arrived
   // (0 if it was empty); an estimate, see mailbox_core::offer_fast()
-  counter inbox_since_ns;
+  shared_counter inbox_since_ns;
 
   // -- the admission word: depth and fast-path limit --------------------------
   alignas(64) admission_gate depth; // queued + in hand + held messages

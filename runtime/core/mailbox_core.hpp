@@ -281,8 +281,15 @@ public:
       // close() (see there)
     } while (!inbox_.compare_exchange_weak(
       head, elem, std::memory_order_seq_cst, std::memory_order_relaxed));
-    if (head == nullptr) // first in an empty inbox: its arrival time
-      stats_.inbox_since_ns.set(static_cast<std::uint64_t>(now_ns()));
+    if (head == nullptr) { // first in an empty inbox: its arrival time
+      auto t = static_cast<std::uint64_t>(now_ns());
+      stats_.inbox_since_ns.set(t);
+      // A transfer may have taken the message before the stamp landed:
+      // then clear it, unless a newer first arrival stamped meanwhile.
+      // (relaxed: the stamp is a monitoring estimate)
+      if (inbox_.load(std::memory_order_relaxed) == nullptr)
+        stats_.inbox_since_ns.clear_if(t);
+    }
     res.status = admit::accepted;
     // seq_cst load: see go_idle_locked(); the exchange picks one waker
     res.schedule = !scheduled_.load(std::memory_order_seq_cst)
@@ -523,6 +530,8 @@ public:
   /// the resume mark (capacity - capacity/4).
   T* pop(effects& fx) {
     auto guard = acquire();
+    if (closed_) // what raced in after close() belongs to take_late()
+      return nullptr;
     release_pending_locked(fx);
     transfer_locked();
     if (queued_empty())
@@ -553,6 +562,9 @@ public:
   /// (then call start_one() before handling each).
   std::size_t pop_batch(T** out, std::size_t max, bool* counted, effects& fx) {
     auto guard = acquire();
+    *counted = false;
+    if (closed_) // what raced in after close() belongs to take_late()
+      return 0;
     release_pending_locked(fx);
     transfer_locked();
     // drop-oldest must be able to evict everything still waiting; credit
@@ -588,7 +600,11 @@ public:
   /// slot is free from now on (senders see it at their next offer; waiters
   /// are admitted at the next pop_batch() or finish_drain()).
   void start_one() noexcept {
-    stats_.depth.sub(); // the admission word; see counters.hpp
+    // relaxed: close() reset the depth; a consumer racing with close() on
+    // another thread must not decrement below 0 (the actor closes on its
+    // own thread, so this matters only for other users of the core)
+    if (!closed_flag_.load(std::memory_order_relaxed))
+      stats_.depth.sub(); // the admission word; see counters.hpp
   }
 
   /// Consumer: publishes depth and admits waiters after start_one() calls,
@@ -697,10 +713,12 @@ public:
       return;
     closed_ = true;
     stats_.depth.set_limit(0); // no fast-path admission from now on
-    // seq_cst: pairs with offer_fast()'s push and load of closed_flag_ (a
-    // sender either sees the flag or its message is in the inbox below)
+    // seq_cst store, then a seq_cst exchange of the inbox (no relaxed
+    // pre-check): against offer_fast()'s seq_cst push then seq_cst load of
+    // the flag, either the sender sees the flag (and calls take_late()) or
+    // the exchange below takes its message
     closed_flag_.store(true, std::memory_order_seq_cst);
-    transfer_locked();
+    transfer_locked(true);
     while (!queued_empty()) {
       auto s = pop_queued();
       stats_.discarded_on_exit.add();
@@ -747,6 +765,11 @@ public:
     auto old = cfg_.policy;
     cfg_ = cfg;
     stats_.capacity.set(cfg.capacity);
+    // Fast path closed until the end: waiters resolved below must not lose
+    // a freed slot to a fast sender (popping the last waiter would reopen
+    // it; the update at the end does).
+    stats_.depth.set_limit(0);
+    gate_frozen_ = true;
     transfer_locked();
     if (old == policy::credit && cfg.policy != policy::credit) {
       for (auto& l : leases_) {
@@ -801,6 +824,7 @@ public:
       admit_waiters_locked(fx);
     }
     grant_waiting_leases_locked(fx);
+    gate_frozen_ = false;
     update_gate_locked();
     auto wake = !queued_empty() && schedule_locked();
     unlock_and_free_retired(guard);
@@ -912,6 +936,8 @@ private:
   /// not in credit mode (credit needs the lease bookkeeping) and has no
   /// waiters (they are admitted first: no barging); else closed (0).
   void update_gate_locked() noexcept {
+    if (gate_frozen_)
+      return;
     bool open = !closed_ && cfg_.policy != policy::credit
                 && waiters_head_ == nullptr
                 && cfg_.capacity <= admission_gate::max_limit;
@@ -920,17 +946,23 @@ private:
       stats_.depth.set_limit(limit);
   }
 
-  /// Moves the lock-free inbox (newest first) into the ring (oldest first).
-  /// Every lock holder calls it before it pushes or pops the ring.
-  void transfer_locked() {
+  /// Moves the lock-free inbox (newest first) into the queue (oldest
+  /// first). Every lock holder calls it before it pushes or pops the queue.
+  /// `closing`: close() must not miss a racing push (see there).
+  void transfer_locked(bool closing = false) {
     // relaxed pre-check: an empty inbox is the common case; a push racing
-    // with it is found by the next transfer or by go_idle_locked()
-    if (inbox_.load(std::memory_order_relaxed) == nullptr)
+    // with it is concurrent with this operation and is found by the next
+    // transfer or by go_idle_locked()'s seq_cst re-check
+    if (!closing && inbox_.load(std::memory_order_relaxed) == nullptr)
       return;
     auto since = stats_.inbox_since_ns.get();
     stats_.inbox_since_ns.set(0);
-    // acquire: the senders' release CAS published the elements' contents
-    T* list = inbox_.exchange(nullptr, std::memory_order_acquire);
+    // acquire: the senders' release CAS published the elements' contents;
+    // seq_cst when closing (see close())
+    T* list = inbox_.exchange(nullptr, closing ? std::memory_order_seq_cst
+                                               : std::memory_order_acquire);
+    if (list == nullptr)
+      return;
     if (since == 0)
       since = static_cast<std::uint64_t>(now_ns());
     if (queued_empty())
@@ -1047,8 +1079,9 @@ private:
   }
 
   bool schedule_locked() noexcept {
-    // relaxed load: a cheap pre-check; the exchange decides (acq_rel: one
-    // winner between senders and the consumer's go_idle_locked())
+    // relaxed load: a cheap pre-check, safe because the flag is cleared
+    // only under the mutex (go_idle_locked()), which this caller holds; the
+    // atomic exchange picks one waker (acq_rel orders it with the clear)
     return !scheduled_.load(std::memory_order_relaxed)
            && !scheduled_.exchange(true, std::memory_order_acq_rel);
   }
@@ -1358,8 +1391,9 @@ private:
   std::vector<std::shared_ptr<lease>> leases_;
   std::vector<std::shared_ptr<lease>> retired_; // freed after unlocking
   std::deque<lease*> lease_fifo_;
-  std::vector<T*> scratch_; // transfer_locked()'s buffer, reused
-  T* ready_head_ = nullptr; // the ready list (see queued_empty())
+  std::vector<T*> scratch_;  // transfer_locked()'s buffer, reused
+  bool gate_frozen_ = false; // reconfigure() in progress: limit stays 0
+  T* ready_head_ = nullptr;  // the ready list (see queued_empty())
   T* ready_tail_ = nullptr;
   std::int64_t ready_since_ = 0;
   std::size_t leased_ = 0;  // capacity promised to leases (see docs)
