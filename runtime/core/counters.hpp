@@ -136,9 +136,38 @@ public:
   static constexpr std::uint64_t count_mask = 0xffffffffu;
   static constexpr std::uint64_t max_limit = count_mask;
 
-  /// The depth (what `counters::depth.get()` reports).
+  /// The depth (what `counters::depth.get()` reports): the word's count
+  /// minus slots the consumer released and no lock holder applied yet.
   std::uint64_t get() const noexcept {
-    return word_.load(std::memory_order_relaxed) & count_mask;
+    // relaxed: a monitoring value; the three loads are not one snapshot, so
+    // clamp a transiently inconsistent difference at 0
+    auto count = word_.load(std::memory_order_relaxed) & count_mask;
+    auto pending = released_.load(std::memory_order_relaxed)
+                   - applied_.load(std::memory_order_relaxed);
+    return pending < count ? count - pending : 0;
+  }
+
+  /// Consumer (single writer), lock-free: one slot is free (a message's
+  /// handler starts). Only recorded here; the next lock holder applies it to
+  /// the word (sync), so the consumer does not write the word that senders
+  /// CAS once per message. The fast path meanwhile sees a depth that is too
+  /// high at worst: it falls back to the slow path, which syncs first.
+  void release_one() noexcept {
+    // relaxed load + store: single writer; relaxed publication is enough,
+    // a lock holder reading a stale value only applies fewer slots
+    released_.store(released_.load(std::memory_order_relaxed) + 1,
+                    std::memory_order_relaxed);
+  }
+
+  /// Lock holders only (serialized): applies released slots to the word.
+  void sync() noexcept {
+    // relaxed: see release_one(); applied_ has serialized writers
+    auto r = released_.load(std::memory_order_relaxed);
+    auto a = applied_.load(std::memory_order_relaxed);
+    if (r == a)
+      return;
+    word_.fetch_sub(r - a, std::memory_order_relaxed);
+    applied_.store(r, std::memory_order_relaxed);
   }
 
   std::uint64_t limit() const noexcept {
@@ -157,8 +186,9 @@ public:
   }
 
   /// Reserves one slot if depth < `bound` (the core, under its mutex; races
-  /// only with fast-path reservations and consumer decrements).
+  /// only with fast-path reservations and consumer releases).
   bool try_reserve(std::uint64_t bound) noexcept {
+    sync();
     auto w = word_.load(std::memory_order_relaxed);
     while ((w & count_mask) < bound)
       if (word_.compare_exchange_weak(w, w + 1, std::memory_order_relaxed,
@@ -191,10 +221,15 @@ public:
   /// or gone) and no reservation can succeed against limit 0.
   void reset() noexcept {
     word_.store(0, std::memory_order_relaxed);
+    applied_.store(released_.load(std::memory_order_relaxed),
+                   std::memory_order_relaxed);
   }
 
 private:
   std::atomic<std::uint64_t> word_{0};
+  // the consumer's own line: written once per message by the consumer only
+  alignas(64) std::atomic<std::uint64_t> released_{0};
+  std::atomic<std::uint64_t> applied_{0}; // lock holders only
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
