@@ -594,9 +594,9 @@ public:
         after_remove_locked(s, fx);
       }
     }
-    grant_waiting_leases_locked(fx);
     if (!*counted)
       stats_.depth.sub(n); // handed out; counted ones leave at start_one()
+    grant_waiting_leases_locked(fx);
     stats_.dequeued.add(n);
     publish_depth_locked();
     admit_waiters_locked(
