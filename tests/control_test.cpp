@@ -12,27 +12,6 @@ using sluice::to_string;
 
 namespace {
 
-/// Thread-safe list of strings in the order things happened.
-class event_log {
-public:
-  void add(std::string x) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    xs_.push_back(std::move(x));
-  }
-  std::vector<std::string> get() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return xs_;
-  }
-  std::size_t size() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return xs_.size();
-  }
-
-private:
-  mutable std::mutex mtx_;
-  std::vector<std::string> xs_;
-};
-
 // -- streams --------------------------------------------------------------------
 
 /// A CAF 0.17 stream: a sluice source (make_source) through a sluice stage

@@ -23,32 +23,6 @@ using sluice::send_status;
 
 namespace {
 
-class event_log {
-public:
-  void add(std::string x) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    xs_.push_back(std::move(x));
-  }
-  std::vector<std::string> get() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return xs_;
-  }
-  std::size_t size() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return xs_.size();
-  }
-  /// Position of `x`, or -1.
-  int index_of(const std::string& x) const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto i = std::find(xs_.begin(), xs_.end(), x);
-    return i == xs_.end() ? -1 : static_cast<int>(i - xs_.begin());
-  }
-
-private:
-  mutable std::mutex mtx_;
-  std::vector<std::string> xs_;
-};
-
 /// A receiver that logs "m<sender>.<seq>", "down", "exit" (trapping exits)
 /// and holds on hold_atom.
 caf::behavior logging_receiver(sluice::actor* self,

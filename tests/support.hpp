@@ -580,4 +580,31 @@ inline caf::actor start_unmanaged_sender(caf::actor_system& sys,
   });
 }
 
+/// Thread-safe list of strings in the order things happened.
+class event_log {
+public:
+  void add(std::string x) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    xs_.push_back(std::move(x));
+  }
+  std::vector<std::string> get() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return xs_;
+  }
+  std::size_t size() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return xs_.size();
+  }
+  /// Position of `x`, or -1.
+  int index_of(const std::string& x) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = std::find(xs_.begin(), xs_.end(), x);
+    return i == xs_.end() ? -1 : static_cast<int>(i - xs_.begin());
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::vector<std::string> xs_;
+};
+
 } // namespace sluice::test
