@@ -606,8 +606,11 @@ public:
   }
 
   /// Consumer, lock-free: a message taken in hand starts being handled; its
-  /// slot is free from now on (senders see it at their next offer; waiters
-  /// are admitted at the next pop_batch() or finish_drain()).
+  /// slot is free from now on. Recorded on the consumer's own counter and
+  /// applied by the next lock holder (admission_gate::release_one): a fast
+  /// sender may still see the slot taken and then takes the slow path,
+  /// which applies it first; waiters are admitted at the next pop_batch(),
+  /// settle() or finish_drain().
   void start_one() noexcept {
     // relaxed: close() reset the depth; a consumer racing with close() on
     // another thread must not decrement below 0 (the actor closes on its
