@@ -333,7 +333,7 @@ public:
       return res;
     }
     transfer_locked(); // keep FIFO with messages that took the fast path
-    if (reserve_room_locked(who)) {
+    if (reserve_room_locked()) {
       push_locked(elem, nullptr);
       res.status = admit::accepted;
     } else {
@@ -414,7 +414,7 @@ public:
       return res;
     }
     transfer_locked();
-    if (reserve_room_locked(sender_kind::actor)) {
+    if (reserve_room_locked()) {
       push_locked(elem, nullptr);
       res.status = admit::accepted;
       res.schedule = schedule_locked();
@@ -779,11 +779,6 @@ public:
     auto old = cfg_.policy;
     cfg_ = cfg;
     stats_.capacity.set(cfg.capacity);
-    // Fast path closed until the end: waiters resolved below must not lose
-    // a freed slot to a fast sender (popping the last waiter would reopen
-    // it; the update at the end does).
-    stats_.depth.set_limit(0);
-    gate_frozen_ = true;
     transfer_locked();
     if (old == policy::credit && cfg.policy != policy::credit) {
       for (auto& l : leases_) {
@@ -838,8 +833,7 @@ public:
       admit_waiters_locked(fx);
     }
     grant_waiting_leases_locked(fx);
-    gate_frozen_ = false;
-    update_gate_locked();
+    update_gate_locked(); // after every waiter is resolved
     auto wake = !queued_empty() && schedule_locked();
     unlock_and_free_retired(guard);
     return wake;
@@ -927,7 +921,7 @@ private:
   /// Reserves a slot within capacity for any sender kind (self-sends too:
   /// under credit, capacity promised to endpoints is not theirs; over
   /// capacity they are admitted as self_over and counted).
-  bool reserve_room_locked(sender_kind) noexcept {
+  bool reserve_room_locked() noexcept {
     switch (cfg_.policy) {
       case policy::block:
         return waiters_head_ == nullptr
@@ -951,8 +945,6 @@ private:
   /// not in credit mode (credit needs the lease bookkeeping) and has no
   /// waiters (they are admitted first: no barging); else closed (0).
   void update_gate_locked() noexcept {
-    if (gate_frozen_)
-      return;
     bool open = !closed_ && cfg_.policy != policy::credit
                 && waiters_head_ == nullptr
                 && cfg_.capacity <= admission_gate::max_limit;
@@ -1159,10 +1151,11 @@ private:
   waiter* pop_waiter_locked() noexcept {
     auto* w = waiters_head_;
     waiters_head_ = w->next;
-    if (waiters_head_ == nullptr) {
+    if (waiters_head_ == nullptr)
       waiters_tail_ = nullptr;
-      update_gate_locked();
-    }
+    // The fast path stays closed: the caller reopens it (update_gate_locked)
+    // once it has resolved the waiters it pops, so a fast sender never takes
+    // the slot freed for a waiter.
     w->next = nullptr;
     return w;
   }
@@ -1293,6 +1286,7 @@ private:
       w->how = admit::accepted;
       resolve_waiter_locked(w, waiter::state::admitted, fx);
     }
+    update_gate_locked();
     // No wake-up needed: waiters exist only while the mailbox is full, so a
     // consumer pass is pending and re-checks the queue in finish_drain().
   }
@@ -1409,9 +1403,8 @@ private:
   std::vector<std::shared_ptr<lease>> leases_;
   std::vector<std::shared_ptr<lease>> retired_; // freed after unlocking
   std::deque<lease*> lease_fifo_;
-  std::vector<T*> scratch_;  // transfer_locked()'s buffer, reused
-  bool gate_frozen_ = false; // reconfigure() in progress: limit stays 0
-  T* ready_head_ = nullptr;  // the ready list (see queued_empty())
+  std::vector<T*> scratch_; // transfer_locked()'s buffer, reused
+  T* ready_head_ = nullptr; // the ready list (see queued_empty())
   T* ready_tail_ = nullptr;
   std::int64_t ready_since_ = 0;
   std::size_t leased_ = 0;  // capacity promised to leases (see docs)
