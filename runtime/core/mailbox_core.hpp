@@ -589,16 +589,15 @@ public:
       if (cfg_.policy == policy::credit) {
         pending_ = true; // max is 1 here: at most one pending message
         pending_from_ = s.from;
-        after_remove_locked(s, fx, false);
-      } else {
-        after_remove_locked(s, fx);
+      } else if (s.from != nullptr) {
+        lease_done_locked(*s.from, fx); // a lease revoked since it sent
       }
     }
     if (!*counted)
       stats_.depth.sub(n); // handed out; counted ones leave at start_one()
     grant_waiting_leases_locked(fx);
     stats_.dequeued.add(n);
-    publish_depth_locked();
+    note_head_locked(); // once per batch, not per message
     admit_waiters_locked(
       fx); // start_one() calls since the last lock freed room
     unlock_and_free_retired(guard);
@@ -1106,14 +1105,19 @@ private:
     return s.elem;
   }
 
-  /// A slot left the queue; with `release_lease` its lease (if any) gets
-  /// its credit back now, else the caller does it later (lease_done_locked).
-  void after_remove_locked(slot& s, effects& fx, bool release_lease = true) {
+  /// A slot left the queue (pop, eviction): its lease, if any, gets its
+  /// credit back now.
+  void after_remove_locked(slot& s, effects& fx) {
+    note_head_locked();
+    if (s.from != nullptr)
+      lease_done_locked(*s.from, fx);
+  }
+
+  /// Publishes the arrival time of the new head and the gauges.
+  void note_head_locked() noexcept {
     stats_.oldest_enq_ns.set(
       queued_empty() ? 0 : static_cast<std::uint64_t>(queued_front_ts()));
     publish_depth_locked();
-    if (release_lease && s.from != nullptr)
-      lease_done_locked(*s.from, fx);
   }
 
   /// A message sent through `l` no longer occupies the mailbox.
