@@ -1421,8 +1421,11 @@ private:
   alignas(64) std::atomic<T*> inbox_{nullptr};
   // a consumer pass is pending (drain token sent, finish_drain not yet idle)
   std::atomic<bool> scheduled_{false};
-  // closed_ for lock-free readers (offer_fast's straggler check)
-  std::atomic<bool> closed_flag_{false};
+  // closed_ for lock-free readers: every fast send and every start_one()
+  // read it, close() writes it once. Its own line: on the inbox line, each
+  // start_one() missed on the line the sender had just written (measured:
+  // about 8% of end-to-end throughput).
+  alignas(64) std::atomic<bool> closed_flag_{false};
 };
 
 } // namespace sluice::core
