@@ -40,13 +40,21 @@ class endpoint_lease;
 
 /// Links mailbox elements in the core's lock-free inbox through CAF's own
 /// intrusive `next` pointer (free while the element is in a sluice queue).
+/// (See core::member_link for why the link is read and written atomically.)
 struct element_link {
-  static caf::mailbox_element* next(caf::mailbox_element* x) noexcept {
-    return static_cast<caf::mailbox_element*>(x->next);
-  }
+  using node = caf::mailbox_element::node_type;
   static void set_next(caf::mailbox_element* x,
                        caf::mailbox_element* n) noexcept {
     x->next = n;
+  }
+  static caf::mailbox_element* next_acquire(caf::mailbox_element* x) noexcept {
+    return static_cast<caf::mailbox_element*>(
+      __atomic_load_n(&x->next, __ATOMIC_ACQUIRE));
+  }
+  static void set_next_release(caf::mailbox_element* x,
+                               caf::mailbox_element* n) noexcept {
+    node* link = n;
+    __atomic_store_n(&x->next, link, __ATOMIC_RELEASE);
   }
 };
 

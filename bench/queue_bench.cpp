@@ -1,23 +1,27 @@
-// queue_bench — why the ordinary lane is a mutex ring, and what it costs.
+// queue_bench — how sluice's ordinary lane compares with CAF's own mailbox,
+// and what the candidate queues cost.
 //
-// Three parts, all in one run (ratios are only meaningful within one run):
-//   1. raw queues, 1P1C and 2P1C, never full: sluice::core::mailbox_core,
-//      boost::lockfree::queue, boost::lockfree::spsc_queue, std::mutex +
-//      std::deque, and an intrusive Vyukov-style MPSC list (written here),
-//      plus replicas of the core's layout (mutex + core::ring) with and
-//      without the per-slot timestamp, to split the core's cost;
-//   2. end to end through actors (each case in its own child process, so its
-//      peak RSS is its own): plain CAF actor vs sluice actors, a fast handler
-//      and a deliberately slow one (busy-wait per message);
-//   3. the cost of steady_clock::now(), which the core pays on every push,
-//      against an uncontended offer()/pop().
+// Four parts, all in one run (ratios are only meaningful within one run):
+//   lane: the ordinary lane alone against CAF's own mailbox type, the same
+//      mailbox_elements, one producer and one consumer, paired runs;
+//   raw: queues of plain nodes, 1P1C and 2P1C, never full:
+//      sluice::core::mailbox_core, boost::lockfree::queue,
+//      boost::lockfree::spsc_queue, std::mutex + std::deque, a Vyukov-style
+//      MPSC list with a stub (written here), and replicas of the core's
+//      slow-path layout (mutex + core::ring) with and without a timestamp;
+//   e2e: end to end through actors (each case in its own child process, so
+//      its peak RSS is its own): plain CAF actor vs sluice actors, a fast
+//      handler, a deliberately slow one (busy-wait per message), and a
+//      drain-only case (messages sent while the actor is held, then timed
+//      from release: the consumer's cost alone);
+//   now: the cost of the clocks and of an uncontended offer()/pop().
 //
 // Repetitions are interleaved (rep 1 of every candidate, then rep 2, ...) so
 // a noisy neighbour hurts all candidates alike; the tables show medians.
 //
 // Usage: queue_bench [--reps=5] [--msgs=2000000] [--e2e-msgs=2000000]
 //                    [--slow-msgs=1000000] [--slow-ns=1000]
-//                    [--parts=raw,e2e,now]
+//                    [--parts=lane,raw,e2e,now]
 // Internal: queue_bench --case=NAME --n=N --slow-ns=NS  (one end-to-end case)
 // Docs: docs/queue-choice.md.
 
@@ -160,7 +164,22 @@ private:
 static_assert(alignof(vyukov_mpsc) >= 64,
               "producer and consumer ends must sit on separate cache lines");
 
-using core_lane = sluice::core::mailbox_core<node, int>;
+/// The core links bench nodes through their atomic `next`.
+struct node_link {
+  static void set_next(node* x, node* n) noexcept {
+    // relaxed: x is not visible to anyone else yet
+    x->next.store(n, std::memory_order_relaxed);
+  }
+  static node* next_acquire(node* x) noexcept {
+    return x->next.load(std::memory_order_acquire); // acquire: see the core
+  }
+  static void set_next_release(node* x, node* n) noexcept {
+    x->next.store(n, std::memory_order_release); // release: see the core
+  }
+};
+
+using core_lane
+  = sluice::core::mailbox_core<node, int, std::default_delete<node>, node_link>;
 
 /// The core's data layout without its counters, policy switch and waiter
 /// logic: a std::mutex around a sluice::core::ring of the core's slot shape
@@ -279,10 +298,16 @@ double transfer(Queue& q, std::vector<node>& nodes, int producers, Push push,
 
 std::vector<candidate> raw_candidates() {
   std::vector<candidate> xs;
-  xs.push_back({"sluice mailbox_core (mutex ring)", true,
+  xs.push_back({"sluice mailbox_core (fast path)", true,
                 [](std::vector<node>& nodes, int producers) {
                   core_lane q{big_block(nodes.size())};
                   core_lane::effects fx;
+                  // the actor's consumer protocol: a batch per lock, then
+                  // start_one() per message
+                  node* batch[16];
+                  std::size_t pos = 0;
+                  std::size_t len = 0;
+                  bool counted = false;
                   return transfer(
                     q, nodes, producers,
                     [](core_lane& c, node* n) {
@@ -290,7 +315,17 @@ std::vector<candidate> raw_candidates() {
                         = c.offer(n, sluice::sender_kind::unmanaged, nullptr);
                       return sluice::core::taken(r.status);
                     },
-                    [&fx](core_lane& c) { return c.pop(fx); });
+                    [&](core_lane& c) -> node* {
+                      if (pos == len) {
+                        pos = 0;
+                        len = c.pop_batch(batch, 16, &counted, fx);
+                        if (len == 0)
+                          return nullptr;
+                      }
+                      if (counted)
+                        c.start_one();
+                      return batch[pos++];
+                    });
                 }});
   auto ring = [](const char* name, auto tag) {
     using Q = mutex_ring<decltype(tag)::value>;
@@ -518,6 +553,12 @@ long status_kb(const char* key) {
   return -1;
 }
 
+inline std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 inline void busy_wait_ns(long ns) {
   if (ns <= 0)
     return;
@@ -532,6 +573,9 @@ struct case_spec {
   bool sluice;
   std::size_t capacity; // sluice only
   bool slow;
+  /// Drain only: the n messages are sent while the actor is stuck in a
+  /// first handler, then released; the time is the consumer's alone.
+  bool prefill = false;
 };
 
 const case_spec cases[] = {
@@ -541,7 +585,162 @@ const case_spec cases[] = {
   {"caf_slow", "plain CAF actor (unbounded)", false, 0, true},
   {"sluice_slow", "sluice block(1024)", true, 1024, true},
   {"sluice_big_slow", "sluice block(1<<22) (never full)", true, 1u << 22, true},
+  {"caf_drain", "plain CAF actor (unbounded)", false, 0, false, true},
+  {"sluice_drain", "sluice block(1<<22) (never full)", true, 1u << 22, false,
+   true},
 };
+
+// -- the lane alone: sluice's ordinary lane vs CAF's native mailbox ------------
+//
+// The same pre-allocated mailbox_elements (an int each) go from one producer
+// thread to one consumer thread, through (a) CAF's own mailbox type,
+// scheduled_actor::mailbox_type, pushed as CAF's enqueue does and consumed
+// with new_round(3, ...) as CAF's resume() does, and (b) sluice's core over
+// mailbox_element, offered as sluice's enqueue does and consumed with
+// pop_batch + start_one as sluice's drain does. No actor, no scheduler, no
+// allocation while timed: what differs is the queue. The consumer reads each
+// int (a real consumer touches every message) and deletes the element (CAF's
+// queue does so after visiting it). Both consumers spin when empty.
+
+using elem_ptrs = std::vector<caf::mailbox_element*>;
+
+elem_ptrs make_elements(std::size_t n) {
+  elem_ptrs xs;
+  xs.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    xs.push_back(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                           static_cast<int>(i))
+                   .release());
+  return xs;
+}
+
+struct lane_sink {
+  std::uint64_t sum = 0;
+  std::size_t count = 0;
+  void take(caf::mailbox_element& x) noexcept {
+    sum += static_cast<std::uint64_t>(x.content().get_as<int>(0));
+    ++count;
+  }
+};
+
+struct caf_lane_visitor {
+  lane_sink* sink;
+  template <class... Ts>
+  caf::intrusive::task_result operator()(Ts&&... xs) {
+    // the element is the last argument whatever the nested queue
+    auto& x = std::get<sizeof...(Ts) - 1>(std::forward_as_tuple(xs...));
+    sink->take(x);
+    return caf::intrusive::task_result::resume;
+  }
+};
+
+/// Times one producer and one consumer; `push(elem)` and `consume(sink)`
+/// (returns how many it took) define the lane.
+template <class Push, class Consume>
+double time_lane(elem_ptrs& xs, Push push, Consume consume) {
+  std::atomic<bool> go{false};
+  lane_sink sink;
+  clk::time_point t1;
+  std::thread consumer([&] {
+    // acquire: pairs with the release below
+    while (!go.load(std::memory_order_acquire)) {
+    }
+    while (sink.count < xs.size())
+      if (consume(sink) == 0) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+    t1 = clk::now();
+  });
+  auto t0 = clk::now();
+  go.store(true, std::memory_order_release); // release: start signal
+  for (auto* x : xs)
+    push(x);
+  consumer.join();
+  auto n = static_cast<std::uint64_t>(xs.size());
+  if (sink.sum != n * (n - 1) / 2) {
+    std::fprintf(stderr, "queue_bench: lane lost or duplicated messages\n");
+    std::exit(1);
+  }
+  return static_cast<double>(n)
+         / std::chrono::duration<double>(t1 - t0).count();
+}
+
+double lane_caf(elem_ptrs& xs) {
+  caf::scheduled_actor::mailbox_type mb{caf::unit, caf::unit, caf::unit,
+                                        caf::unit, caf::unit};
+  return time_lane(
+    xs, [&](caf::mailbox_element* x) { mb.push_back(x); },
+    [&](lane_sink& sink) {
+      auto before = sink.count;
+      caf_lane_visitor f{&sink};
+      mb.new_round(3, f);
+      return sink.count - before;
+    });
+}
+
+double lane_sluice(elem_ptrs& xs) {
+  sluice::detail::core_type core{big_block(1u << 22)};
+  sluice::detail::core_type::effects fx;
+  caf::mailbox_element* batch[16];
+  return time_lane(
+    xs,
+    [&](caf::mailbox_element* x) {
+      (void)core.offer(x, sluice::sender_kind::thread, nullptr);
+    },
+    [&](lane_sink& sink) {
+      bool counted = false;
+      auto k = core.pop_batch(batch, 16, &counted, fx);
+      for (std::size_t i = 0; i < k; ++i) {
+        if (counted)
+          core.start_one();
+        sink.take(*batch[i]);
+        caf::mailbox_element_ptr done{batch[i]}; // deleted, as CAF's does
+      }
+      return k;
+    });
+}
+
+void run_lane(std::size_t n, int reps) {
+  std::vector<double> caf_rates, sluice_rates, ratios;
+  for (int r = 0; r < reps; ++r) {
+    // alternate which goes first: drift on the host hits both alike
+    double c = 0, s = 0;
+    for (int k = 0; k < 2; ++k) {
+      auto xs = make_elements(n);
+      if ((k == 0) == (r % 2 == 0))
+        c = lane_caf(xs);
+      else
+        s = lane_sluice(xs);
+    }
+    caf_rates.push_back(c);
+    sluice_rates.push_back(s);
+    ratios.push_back(s / c);
+  }
+  std::printf("\nOrdinary lane alone, 1 producer, 1 consumer, %zu "
+              "mailbox_elements, never full, %d paired runs\n",
+              n, reps);
+  print_rule(86);
+  std::printf("%-44s %8s %17s\n", "lane", "Mmsg/s", "min..max");
+  print_rule(86);
+  auto row = [](const char* name, std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::printf("%-44s %8.2f %8.2f..%-8.2f\n", name, median(v) / 1e6,
+                v.front() / 1e6, v.back() / 1e6);
+  };
+  row("CAF scheduled_actor::mailbox_type", caf_rates);
+  row("sluice core (fast path, block(1<<22))", sluice_rates);
+  std::sort(ratios.begin(), ratios.end());
+  std::printf(
+    "sluice / CAF, paired: median %.2f, min %.2f, max %.2f, "
+    "sluice ahead in %zu of %d\n",
+    median(ratios), ratios.front(), ratios.back(),
+    static_cast<std::size_t>(std::count_if(ratios.begin(), ratios.end(),
+                                           [](double x) { return x > 1.0; })),
+    reps);
+  std::fflush(stdout);
+}
 
 /// Runs one end-to-end case in this process and prints one result line.
 int run_case(const std::string& name, std::size_t n, long slow_ns) {
@@ -561,6 +760,7 @@ int run_case(const std::string& name, std::size_t n, long slow_ns) {
   std::uint64_t blocked = 0;
   std::uint64_t watermark = 0;
   long switches = 0; // context switches while sending and handling
+  std::int64_t cpu_ns = 0;
   {
     sluice::config cfg;
     cfg.set("scheduler.max-threads", 2);
@@ -569,10 +769,26 @@ int run_case(const std::string& name, std::size_t n, long slow_ns) {
     std::size_t count = 0; // the actor's thread only
     clk::time_point t_done;
     std::promise<void> done;
-    auto handler = [&, n, spin](int) {
+    std::atomic<int> gate{0}; // prefill: 1 = the actor waits, 2 = go
+    // prefill: the consumer thread's CPU time for the drain (immune to
+    // preemption, unlike the wall-clock rate); 0 if the actor moved threads
+    std::int64_t cpu0 = 0;
+    std::thread::id consumer;
+    auto handler = [&, n, spin](int x) {
+      if (x < 0) { // prefill: hold the actor until the mailbox is full
+        // release/acquire: the sender's sends happen before the drain
+        gate.store(1, std::memory_order_release);
+        while (gate.load(std::memory_order_acquire) != 2) {
+        }
+        cpu0 = thread_cpu_ns();
+        consumer = std::this_thread::get_id();
+        return;
+      }
       busy_wait_ns(spin);
       if (++count == n) {
         t_done = clk::now();
+        if (consumer == std::this_thread::get_id())
+          cpu_ns = thread_cpu_ns() - cpu0;
         done.set_value();
       }
     };
@@ -588,10 +804,20 @@ int run_case(const std::string& name, std::size_t n, long slow_ns) {
     rusage before{};
     getrusage(RUSAGE_SELF, &before); // all threads of this process
     auto fut = done.get_future();
+    if (spec->prefill) {
+      caf::anon_send(a, -1);
+      // acquire: pairs with the handler's release (it is running now)
+      while (gate.load(std::memory_order_acquire) != 1)
+        std::this_thread::yield();
+    }
     auto t0 = clk::now();
     for (std::size_t i = 0; i < n; ++i)
       caf::anon_send(a, static_cast<int>(i)); // main: a managed thread
     sender_secs = seconds_since(t0);
+    if (spec->prefill) {
+      t0 = clk::now();                          // the drain alone
+      gate.store(2, std::memory_order_release); // see the handler
+    }
     fut.wait();
     secs = std::chrono::duration<double>(t_done - t0).count();
     rusage after{};
@@ -607,11 +833,13 @@ int run_case(const std::string& name, std::size_t n, long slow_ns) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::printf("RESULT %s rate=%.0f sender_s=%.4f rss_idle_kb=%ld "
-              "hwm_kb=%ld maxrss_kb=%ld blocked=%llu watermark=%llu csw=%ld\n",
+              "hwm_kb=%ld maxrss_kb=%ld blocked=%llu watermark=%llu csw=%ld "
+              "cpu_ns_per_msg=%.1f\n",
               spec->name, static_cast<double>(n) / secs, sender_secs,
               rss_idle_kb, status_kb("VmHWM:"), ru.ru_maxrss,
               static_cast<unsigned long long>(blocked),
-              static_cast<unsigned long long>(watermark), switches);
+              static_cast<unsigned long long>(watermark), switches,
+              static_cast<double>(cpu_ns) / static_cast<double>(n));
   return 0;
 }
 
@@ -655,13 +883,21 @@ std::map<std::string, double> spawn_case(const std::string& exe,
   return kv;
 }
 
+const char* base_case(const case_spec& c) {
+  return c.slow ? "caf_slow" : c.prefill ? "caf_drain" : "caf";
+}
+
 void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
   auto exe = self_exe();
+  constexpr std::size_t n_cases = sizeof(cases) / sizeof(cases[0]);
   std::map<std::string, std::vector<std::map<std::string, double>>> res;
   for (int r = 0; r < reps; ++r)
-    for (auto& c : cases)
+    for (std::size_t k = 0; k < n_cases; ++k) {
+      // rotate the order each rep: no case always runs first or last
+      auto& c = cases[(k + static_cast<std::size_t>(r)) % n_cases];
       res[c.name].push_back(
         spawn_case(exe, c.name, c.slow ? n_slow : n_fast, slow_ns));
+    }
   auto col = [&](const char* name, const char* key) {
     std::vector<double> v;
     for (auto& kv : res[name])
@@ -669,24 +905,39 @@ void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
         v.push_back(kv[key]);
     return v;
   };
-  auto print = [&](bool slow) {
-    const char* base = slow ? "caf_slow" : "caf";
-    double base_rate = median(col(base, "rate"));
-    if (slow)
-      std::printf("\nEnd to end, slow handler (%ld ns busy-wait), %zu ints, "
-                  "1 sender thread, median of %d\n",
-                  slow_ns, n_slow, reps);
-    else
+  // Rate over the base case's rate in the same rep: host drift between reps
+  // cancels out.
+  auto paired = [&](const case_spec& c) {
+    std::vector<double> v;
+    auto& xs = res[c.name];
+    auto& bs = res[base_case(c)];
+    for (std::size_t i = 0; i < xs.size() && i < bs.size(); ++i)
+      if (!xs[i].empty() && !bs[i].empty() && bs[i]["rate"] > 0)
+        v.push_back(xs[i]["rate"] / bs[i]["rate"]);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  auto print = [&](int group) {
+    if (group == 0)
       std::printf("\nEnd to end, %zu ints, 1 sender thread (anon_send), "
-                  "max-threads=2, median of %d\n",
+                  "max-threads=2, %d reps\n",
                   n_fast, reps);
-    print_rule(130);
-    std::printf("%-15s %-34s %7s %6s %7s %9s %9s %8s %9s %8s\n", "case",
-                "receiver", "Mmsg/s", "x CAF", "send s", "RSS idle", "peak RSS",
-                "blocked", "max depth", "csw/kmsg");
-    print_rule(130);
+    else if (group == 1)
+      std::printf("\nDrain only: %zu ints queued while the actor is held, "
+                  "timed from release (the consumer alone), %d reps\n",
+                  n_fast, reps);
+    else
+      std::printf("\nEnd to end, slow handler (%ld ns busy-wait), %zu ints, "
+                  "1 sender thread, %d reps\n",
+                  slow_ns, n_slow, reps);
+    print_rule(140);
+    std::printf("%-15s %-34s %7s %6s %11s %7s %9s %9s %8s %9s\n", "case",
+                "receiver", "Mmsg/s", "x CAF", "min..max", "ahead", "send s",
+                "peak RSS", "blocked", "max depth");
+    print_rule(140);
     for (auto& c : cases) {
-      if (c.slow != slow)
+      int g = c.slow ? 2 : c.prefill ? 1 : 0;
+      if (g != group)
         continue;
       auto rate = col(c.name, "rate");
       if (rate.size() != static_cast<std::size_t>(reps))
@@ -694,20 +945,33 @@ void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
                     static_cast<std::size_t>(reps) - rate.size(), reps);
       if (rate.empty())
         continue;
-      auto m = median(rate);
-      auto n = static_cast<double>(c.slow ? n_slow : n_fast);
+      auto ratios = paired(c);
+      char range[32] = "";
+      char ahead[48] = "";
+      double x = 1.0;
+      if (!ratios.empty() && std::string{c.name} != base_case(c)) {
+        x = median(ratios);
+        std::snprintf(range, sizeof(range), "%.2f..%.2f", ratios.front(),
+                      ratios.back());
+        std::snprintf(
+          ahead, sizeof(ahead), "%zu/%zu",
+          static_cast<std::size_t>(std::count_if(
+            ratios.begin(), ratios.end(), [](double r) { return r > 1.0; })),
+          ratios.size());
+      }
       std::printf(
-        "%-15s %-34s %7.3f %6.2f %7.3f %5.0f MiB %5.0f MiB %8.0f %9.0f %8.1f\n",
-        c.name, c.what, m / 1e6, m / base_rate, median(col(c.name, "sender_s")),
-        median(col(c.name, "rss_idle_kb")) / 1024,
-        median(col(c.name, "hwm_kb")) / 1024, median(col(c.name, "blocked")),
-        median(col(c.name, "watermark")),
-        median(col(c.name, "csw")) * 1000 / n);
+        "%-15s %-34s %7.3f %6.2f %11s %7s %7.3f %5.0f MiB %8.0f %9.0f\n",
+        c.name, c.what, median(rate) / 1e6, x, range, ahead,
+        median(col(c.name, "sender_s")), median(col(c.name, "hwm_kb")) / 1024,
+        median(col(c.name, "blocked")), median(col(c.name, "watermark")));
     }
+    std::printf("x CAF: median over reps of (rate / CAF's rate in the same "
+                "rep); ahead: reps where it was above 1\n");
     std::fflush(stdout);
   };
-  print(false);
-  print(true);
+  print(0);
+  print(1);
+  print(2);
 }
 
 struct options {
@@ -716,7 +980,7 @@ struct options {
   std::size_t e2e_msgs = 2'000'000;
   std::size_t slow_msgs = 1'000'000;
   long slow_ns = 1000;
-  std::string parts = "raw,e2e,now";
+  std::string parts = "lane,raw,e2e,now";
   std::string case_name;
   std::size_t n = 0;
 };
@@ -753,7 +1017,7 @@ options parse(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--reps=5] [--msgs=2000000] "
                    "[--e2e-msgs=2000000] [--slow-msgs=1000000] "
-                   "[--slow-ns=1000] [--parts=raw,e2e,now]\n",
+                   "[--slow-ns=1000] [--parts=lane,raw,e2e,now]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -775,6 +1039,8 @@ int main(int argc, char** argv) {
   // End to end first: the children's peak RSS then owes nothing to ours.
   if (has("e2e"))
     run_e2e(o.e2e_msgs, o.slow_msgs, o.slow_ns, o.reps);
+  if (has("lane"))
+    run_lane(o.msgs, o.reps);
   if (has("raw"))
     run_raw(o.msgs, o.reps);
   if (has("now"))

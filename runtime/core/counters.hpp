@@ -74,13 +74,6 @@ public:
     value_.store(n, std::memory_order_relaxed);
   }
 
-  /// Sets 0 if the value is still `expected` (a stamp nobody replaced).
-  void clear_if(std::uint64_t expected) noexcept {
-    // relaxed: a monitoring value; the CAS only avoids erasing a newer one
-    value_.compare_exchange_strong(expected, 0, std::memory_order_relaxed,
-                                   std::memory_order_relaxed);
-  }
-
   /// Raises the value to at least `n` (a high watermark with many writers).
   void raise_to(std::uint64_t n) noexcept {
     // relaxed: a monotonic maximum; the CAS only retries while n is higher
@@ -259,7 +252,8 @@ struct counters {
   alignas(64) shared_counter fast_admitted;
   shared_counter high_watermark; // highest depth seen
   // coarse_now_ns() when the oldest message in the lock-free inbox arrived
-  // (0 if it was empty); an estimate, see mailbox_core::offer_fast()
+  // (0 if it is empty); exact for a message that found the inbox empty, else
+  // never later than the true arrival (see mailbox_core's inbox mark)
   shared_counter inbox_since_ns;
 
   // -- the admission word: depth and fast-path limit --------------------------

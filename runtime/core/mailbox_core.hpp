@@ -7,19 +7,23 @@
 // - Fast path (lock-free): while the mailbox is open, not in credit mode,
 //   has no waiters and its depth is below capacity, offer() reserves a slot
 //   with one CAS on the admission word (counters.hpp: depth and fast-path
-//   limit in one atomic) and pushes the message onto a lock-free LIFO inbox
-//   (an intrusive stack through the element's own link: no allocation).
-//   start_one() is lock-free too. Everything else takes the mutex.
-// - Slow path: one mutex guards the ordered queue (a ring), the waiter FIFO
-//   and the credit leases. Every lock holder that touches the queue first
-//   moves the inbox into the ring (transfer_locked), so the ring holds the
-//   older messages and the inbox the newer ones: global FIFO order, and
-//   per-sender order, hold across both paths. Admissions within capacity
-//   reserve their slot with a CAS bounded by capacity (try_reserve), so the
-//   two paths together never exceed it; the core lowers the fast-path limit
-//   to 0 before it queues a waiter (no barging) or closes.
-// - Critical sections are O(1) except the inbox transfer (O(messages moved)),
-//   lease detach and the waiter timeout path, which scan short lists.
+//   limit in one atomic) and appends the message to a lock-free FIFO inbox
+//   (an intrusive list through the element's own link: one exchange, no
+//   allocation). start_one() is lock-free too. Everything else takes the
+//   mutex.
+// - Slow path: one mutex guards the ring (slow-path admissions, with their
+//   credit lease and arrival time), the waiter FIFO and the credit leases.
+//   Consumers take from the ring first, then from the inbox. Every push into
+//   the ring first moves the inbox into it (move_inbox_locked), so the ring
+//   holds the older messages and the inbox the newer ones: global FIFO
+//   order, and per-sender order, hold across both paths. Admissions within
+//   capacity reserve their slot with a CAS bounded by capacity
+//   (try_reserve), so the two paths together never exceed it; the core
+//   lowers the fast-path limit to 0 before it queues a waiter (no barging)
+//   or closes.
+// - Critical sections are O(1) except moving the inbox into the ring
+//   (O(messages moved)), lease detach and the waiter timeout path, which
+//   scan short lists.
 // - Counters are published through relaxed atomics (counters.hpp) and can be
 //   read at any time without the mutex.
 // - Ownership of elements: an accepted or parked element belongs to the core
@@ -45,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -167,13 +172,20 @@ private:
 
 /// How the core links elements in its lock-free inbox: through a member
 /// `next` of type T* (or a base pointer that converts with static_cast).
+/// A sender links its predecessor while the consumer may read that link,
+/// so those two accesses are atomic: GCC/Clang builtins on the plain
+/// pointer (C++17 has no std::atomic_ref). set_next() initializes a link
+/// not yet visible to anyone else.
 template <class T>
 struct member_link {
-  static T* next(T* x) noexcept {
-    return static_cast<T*>(x->next);
-  }
   static void set_next(T* x, T* n) noexcept {
     x->next = n;
+  }
+  static T* next_acquire(T* x) noexcept {
+    return static_cast<T*>(__atomic_load_n(&x->next, __ATOMIC_ACQUIRE));
+  }
+  static void set_next_release(T* x, T* n) noexcept {
+    __atomic_store_n(&x->next, n, __ATOMIC_RELEASE);
   }
 };
 
@@ -272,24 +284,7 @@ public:
       return false;
     stats_.fast_admitted.add(); // attempted and accepted
     stats_.high_watermark.raise_to(depth);
-    // relaxed load: only a first guess for the CAS below
-    T* head = inbox_.load(std::memory_order_relaxed);
-    do {
-      Link::set_next(elem, head);
-      // seq_cst: release publishes the element to transfer_locked()'s
-      // acquire exchange; the total order pairs with go_idle_locked() and
-      // close() (see there)
-    } while (!inbox_.compare_exchange_weak(
-      head, elem, std::memory_order_seq_cst, std::memory_order_relaxed));
-    if (head == nullptr) { // first in an empty inbox: its arrival time
-      auto t = static_cast<std::uint64_t>(now_ns());
-      stats_.inbox_since_ns.set(t);
-      // A transfer may have taken the message before the stamp landed:
-      // then clear it, unless a newer first arrival stamped meanwhile.
-      // (relaxed: the stamp is a monitoring estimate)
-      if (inbox_.load(std::memory_order_relaxed) == nullptr)
-        stats_.inbox_since_ns.clear_if(t);
-    }
+    push_inbox(elem);
     res.status = admit::accepted;
     // seq_cst load: see go_idle_locked(); the exchange picks one waker
     res.schedule = !scheduled_.load(std::memory_order_seq_cst)
@@ -306,7 +301,6 @@ public:
     auto guard = acquire();
     if (!closed_)
       return;
-    transfer_locked();
     while (!queued_empty()) {
       stats_.discarded_on_exit.add();
       out.push_back(pop_queued().elem);
@@ -332,7 +326,6 @@ public:
       res.status = admit::closed;
       return res;
     }
-    transfer_locked(); // keep FIFO with messages that took the fast path
     if (reserve_room_locked()) {
       push_locked(elem, nullptr);
       res.status = admit::accepted;
@@ -413,7 +406,6 @@ public:
       res.status = admit::closed;
       return res;
     }
-    transfer_locked();
     if (reserve_room_locked()) {
       push_locked(elem, nullptr);
       res.status = admit::accepted;
@@ -464,7 +456,6 @@ public:
     ++l.outstanding_;
     // the credit is the reservation (no fast path in credit mode)
     stats_.depth.add();
-    transfer_locked();
     push_locked(elem, &l);
     res.status = admit::accepted;
     res.schedule = schedule_locked();
@@ -527,20 +518,18 @@ public:
 
   /// Takes the oldest queued message, or nullptr. Frees its slot, returns
   /// credit as the policy says, and admits waiters once depth is at or below
-  /// the resume mark (capacity - capacity/4).
+  /// the resume mark (capacity - capacity/4). nullptr does not mean empty:
+  /// a sender may be mid-push (see the inbox); finish_drain() says whether
+  /// to come back.
   T* pop(effects& fx) {
     auto guard = acquire();
     if (closed_) // what raced in after close() belongs to take_late()
       return nullptr;
     release_pending_locked(fx);
-    // Take the inbox at every call, not only when the queue is empty: small,
-    // recent chunks are still warm in cache when they are reversed and
-    // popped (waiting for the queue to empty made a never-full lane about
-    // 25% slower end to end: huge cold chunks are walked twice).
-    transfer_locked();
-    if (queued_empty())
-      return nullptr;
-    auto s = pop_queued();
+    auto s = pop_queued(false);
+    if (s.elem == nullptr)
+      return nullptr; // empty, or its only sender is still linking
+    note_inbox_mark_locked();
     stats_.depth.sub(); // handed out: no longer counted
     stats_.dequeued.add();
     after_remove_locked(s, fx);
@@ -562,8 +551,9 @@ public:
   /// only at the consumer's next call (pop_batch, settle, finish_drain), or,
   /// if the actor skips it (hold()), at unhold(): a held message never
   /// frees credit while it still occupies memory.
-  /// @returns how many were taken; `*counted` says whether they are in hand
-  /// (then call start_one() before handling each).
+  /// @returns how many were taken (0 does not mean empty: a sender may be
+  /// mid-push; finish_drain() says whether to come back); `*counted` says
+  /// whether they are in hand (then call start_one() before handling each).
   std::size_t pop_batch(T** out, std::size_t max, bool* counted, effects& fx) {
     auto guard = acquire();
     *counted = false;
@@ -571,11 +561,6 @@ public:
       return 0;
     stats_.depth.sync(); // apply the slots start_one() released
     release_pending_locked(fx);
-    // Take the inbox at every call, not only when the queue is empty: small,
-    // recent chunks are still warm in cache when they are reversed and
-    // popped (waiting for the queue to empty made a never-full lane about
-    // 25% slower end to end: huge cold chunks are walked twice).
-    transfer_locked();
     // drop-oldest must be able to evict everything still waiting; credit
     // returns a slot's credit when it is popped: both take one at a time
     *counted
@@ -583,8 +568,10 @@ public:
     if (!*counted)
       max = std::min<std::size_t>(max, 1);
     std::size_t n = 0;
-    while (n < max && !queued_empty()) {
-      auto s = pop_queued();
+    while (n < max) {
+      auto s = pop_queued(false);
+      if (s.elem == nullptr)
+        break; // empty, or a sender is still linking: the next pass
       out[n++] = s.elem;
       if (cfg_.policy == policy::credit) {
         pending_ = true; // max is 1 here: at most one pending message
@@ -597,6 +584,7 @@ public:
       stats_.depth.sub(n); // handed out; counted ones leave at start_one()
     grant_waiting_leases_locked(fx);
     stats_.dequeued.add(n);
+    note_inbox_mark_locked();
     note_head_locked(); // once per batch, not per message
     admit_waiters_locked(
       fx); // start_one() calls since the last lock freed room
@@ -726,12 +714,11 @@ public:
       return;
     closed_ = true;
     stats_.depth.set_limit(0); // no fast-path admission from now on
-    // seq_cst store, then a seq_cst exchange of the inbox (no relaxed
-    // pre-check): against offer_fast()'s seq_cst push then seq_cst load of
-    // the flag, either the sender sees the flag (and calls take_late()) or
-    // the exchange below takes its message
+    // seq_cst store, then the seq_cst reads of tail_ in queued_empty() and
+    // the pops: against push_inbox()'s seq_cst exchange then offer_fast()'s
+    // seq_cst load of the flag, either the sender sees the flag (and calls
+    // take_late()) or the loop below takes its message
     closed_flag_.store(true, std::memory_order_seq_cst);
-    transfer_locked(true);
     while (!queued_empty()) {
       auto s = pop_queued();
       stats_.discarded_on_exit.add();
@@ -778,7 +765,6 @@ public:
     auto old = cfg_.policy;
     cfg_ = cfg;
     stats_.capacity.set(cfg.capacity);
-    transfer_locked();
     if (old == policy::credit && cfg.policy != policy::credit) {
       for (auto& l : leases_) {
         drop_lease_locked(*l);
@@ -952,98 +938,186 @@ private:
       stats_.depth.set_limit(limit);
   }
 
-  /// Moves the lock-free inbox (newest first) into the queue (oldest
-  /// first). Every lock holder calls it before it pushes or pops the queue.
-  /// `closing`: close() must not miss a racing push (see there).
-  void transfer_locked(bool closing = false) {
-    // relaxed pre-check: an empty inbox is the common case; a push racing
-    // with it is concurrent with this operation and is found by the next
-    // transfer or by go_idle_locked()'s seq_cst re-check
-    if (!closing && inbox_.load(std::memory_order_relaxed) == nullptr)
-      return;
-    auto since = stats_.inbox_since_ns.get();
-    stats_.inbox_since_ns.set(0);
-    // acquire: the senders' release CAS published the elements' contents;
-    // seq_cst when closing (see close())
-    T* list = inbox_.exchange(nullptr, closing ? std::memory_order_seq_cst
-                                               : std::memory_order_acquire);
-    if (list == nullptr)
-      return;
-    if (since == 0)
-      since = static_cast<std::uint64_t>(now_ns());
-    if (queued_empty())
-      stats_.oldest_enq_ns.set(since);
-    auto ts = static_cast<std::int64_t>(since);
-    if (queue_.empty()) {
-      // Nothing in the ring: reverse the stack (newest first) in place and
-      // append it to the ready list. One pass over the elements, no copy.
-      T* newest = list;
-      T* rev = nullptr;
-      while (list != nullptr) {
-        T* nxt = Link::next(list);
-        Link::set_next(list, rev);
-        rev = list;
-        list = nxt;
-      }
-      if (ready_tail_ == nullptr) {
-        ready_head_ = rev;
-        ready_since_ = ts;
-      } else {
-        Link::set_next(ready_tail_, rev);
-      }
-      ready_tail_ = newest;
+  // -- the inbox: a lock-free intrusive FIFO list (senders, lock holders) -----
+  //
+  // Senders append with one exchange of tail_ and then link their
+  // predecessor to themselves (the first into an empty inbox publishes
+  // head_ instead). Lock holders take messages from head_ in FIFO order,
+  // touching each element once (no reversal, unlike a LIFO stack), and
+  // never take the last message while a sender may be linking behind it:
+  // they detach it with a CAS of tail_ or wait for the link. Between a
+  // sender's exchange and its link the list has a gap; a consumer that
+  // meets it stops the batch (the next pass finds the message), while a
+  // lock holder that must take everything (close, a push into the ring)
+  // spins until the sender has linked, a few instructions later unless the
+  // sender was preempted.
+
+  void push_inbox(T* elem) noexcept {
+    Link::set_next(elem, nullptr); // not visible to anyone yet
+    // seq_cst: the single total order pairs this with go_idle_locked()'s
+    // and close()'s seq_cst reads of tail_ (see there)
+    T* prev = tail_.exchange(elem, std::memory_order_seq_cst);
+    if (prev != nullptr) {
+      // release: publishes the element to the lock holder's acquire load of
+      // the link. prev is still queued: the last message is not taken
+      // while a sender may link behind it (inbox_pop_locked()).
+      Link::set_next_release(prev, elem);
       return;
     }
-    // Behind messages in the ring: one pass over the (cold) elements into
-    // scratch_, then into the ring oldest first from the contiguous scratch.
-    // Every message of a transfer gets the arrival time of its oldest.
-    scratch_.clear();
-    for (; list != nullptr; list = Link::next(list))
-      scratch_.push_back(list);
-    for (auto i = scratch_.size(); i-- > 0;)
-      queue_.push_back(slot{scratch_[i], nullptr, ts});
+    // First in an empty inbox: its arrival time, then the head. (relaxed
+    // stamp: published with the element by the release store below)
+    stats_.inbox_since_ns.set(static_cast<std::uint64_t>(now_ns()));
+    // release: publishes the element and the stamp to inbox_pop_locked()
+    head_.store(elem, std::memory_order_release);
   }
 
-  // -- the queue: the ready list (older) then the ring (newer) ------------------
+  /// Polls `f` until it yields a message: briefly only, unless `wait`.
+  template <class F>
+  static T* await_link(F f, bool wait) noexcept {
+    for (int i = 0;; ++i) {
+      if (T* x = f())
+        return x;
+      if (i < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else if (!wait) {
+        return nullptr;
+      } else {
+        std::this_thread::yield(); // the sender was preempted mid-push
+      }
+    }
+  }
+
+  /// Takes the oldest message of the inbox; nullptr if it is empty, or if
+  /// the sender of the message needed next is still linking and `wait` is
+  /// false. `arrived` (if set) receives the inbox's stamp for the message
+  /// taken, read once the head is published (its sender stamps first).
+  T* inbox_pop_locked(bool wait, std::int64_t* arrived = nullptr) noexcept {
+    // acquire: pairs with push_inbox()'s release store of head_
+    T* h = head_.load(std::memory_order_acquire);
+    if (h == nullptr) {
+      // seq_cst: see close()
+      if (tail_.load(std::memory_order_seq_cst) == nullptr)
+        return nullptr; // empty
+      // a sender took the empty inbox and is about to publish head_
+      h = await_link([this] { return head_.load(std::memory_order_acquire); },
+                     wait);
+      if (h == nullptr)
+        return nullptr;
+    }
+    // After the acquire load of head_: the stamp of the sender that found
+    // the inbox empty is visible (it stamps before publishing head_).
+    auto since = stats_.inbox_since_ns.get();
+    if (arrived != nullptr)
+      *arrived = static_cast<std::int64_t>(since);
+    T* next = Link::next_acquire(h);
+    if (next == nullptr) {
+      // h may be the last: detach it unless a sender is linking behind it.
+      // Stamp and head first: once tail_ is null a sender may set both.
+      stats_.inbox_since_ns.set(0);
+      head_.store(nullptr, std::memory_order_relaxed);
+      T* expected = h;
+      // seq_cst: see close(); it also releases the cleared head_ and stamp
+      // to the next sender, whose exchange reads this value
+      if (tail_.compare_exchange_strong(expected, nullptr,
+                                        std::memory_order_seq_cst,
+                                        std::memory_order_relaxed)) {
+        mark_ = nullptr; // the mark, if any, was h or before it
+        return h;
+      }
+      // A sender exchanged tail_ after h and is linking h to its message.
+      // No sender writes head_ or the stamp while tail_ is not null.
+      stats_.inbox_since_ns.set(since);
+      head_.store(h, std::memory_order_relaxed);
+      next = await_link([h] { return Link::next_acquire(h); }, wait);
+      if (next == nullptr)
+        return nullptr;
+    }
+    // relaxed: only lock holders read head_ while the inbox is not empty
+    head_.store(next, std::memory_order_relaxed);
+    // No sender writes h's link any more (it is set): clear it, so nothing
+    // that outlives the queue points into it.
+    Link::set_next(h, nullptr);
+    if (h == mark_) { // everything behind the mark arrived after mark_ts_
+      mark_ = nullptr;
+      stats_.inbox_since_ns.set(static_cast<std::uint64_t>(mark_ts_));
+    }
+    return h;
+  }
+
+  /// The inbox's arrival stamp is set when a message enters it empty. For a
+  /// list that never empties, the consumer marks the newest message (and
+  /// the time) when no mark is pending: once the mark is taken, everything
+  /// left arrived after that time and the stamp becomes it. So the stamp
+  /// never makes the oldest message look younger than it is; it can make it
+  /// look older, by up to the time the consumer took to get from the
+  /// previous mark's time to that message.
+  void note_inbox_mark_locked() noexcept {
+    if (mark_ != nullptr)
+      return;
+    // relaxed: any message still queued will do as a mark
+    if (T* t = tail_.load(std::memory_order_relaxed)) {
+      mark_ = t;
+      mark_ts_ = now_ns();
+    }
+  }
+
+  /// Moves the inbox into the ring before a push into the ring, so the ring
+  /// holds the older messages (global and per-sender FIFO). Moves what was
+  /// in the inbox when it started: later arrivals are concurrent with the
+  /// push and may stay behind it (no livelock under a stream of senders).
+  void move_inbox_locked() {
+    // relaxed: a sender whose push happens-before this one is seen; the
+    // others are concurrent with it
+    T* last = tail_.load(std::memory_order_relaxed);
+    if (last == nullptr)
+      return;
+    for (;;) {
+      std::int64_t ts = 0;
+      T* x = inbox_pop_locked(true, &ts);
+      if (queue_.empty())
+        stats_.oldest_enq_ns.set(static_cast<std::uint64_t>(ts));
+      queue_.push_back(slot{x, nullptr, ts});
+      if (x == last)
+        return;
+    }
+  }
+
+  // -- the queue: the ring (older) then the inbox (newer) -----------------------
   //
-  // Messages moved from the inbox while the ring is empty stay linked as the
-  // ready list (no ring slot: they have no lease, and all carry the arrival
-  // time of the oldest); anything queued behind them goes to the ring. So a
-  // never-full mailbox hands messages from the inbox to the consumer
-  // without copying them, like CAF's own mailbox.
+  // A never-full mailbox keeps everything in the inbox: the consumer takes
+  // messages straight from it, like CAF's own mailbox and without its
+  // reversal. The ring holds what the slow path queued (and the inbox
+  // messages moved in ahead of it).
 
   bool queued_empty() const noexcept {
-    return ready_head_ == nullptr && queue_.empty();
+    // seq_cst: see close()
+    return queue_.empty() && tail_.load(std::memory_order_seq_cst) == nullptr;
   }
 
-  /// @pre !queued_empty()
-  slot pop_queued() noexcept {
-    if (ready_head_ == nullptr)
+  /// The oldest queued message; elem is nullptr if nothing is queued, or if
+  /// `wait` is false and the next one's sender is still linking.
+  slot pop_queued(bool wait = true) noexcept {
+    if (!queue_.empty())
       return queue_.pop_front();
-    T* x = ready_head_;
-    ready_head_ = Link::next(x);
-    if (ready_head_ == nullptr)
-      ready_tail_ = nullptr;
-    Link::set_next(x, nullptr);
-    return slot{x, nullptr, ready_since_};
-  }
-
-  /// @pre !queued_empty()
-  std::int64_t queued_front_ts() const noexcept {
-    return ready_head_ != nullptr ? ready_since_ : queue_.front().enq_ns;
+    std::int64_t ts = 0;
+    T* x = inbox_pop_locked(wait, &ts);
+    return slot{x, nullptr, ts};
   }
 
   /// The consumer pass ends: idle unless messages remain (ring or inbox).
   /// @returns true if the consumer must run another pass.
   bool go_idle_locked() {
-    transfer_locked();
-    if (!queued_empty())
+    // relaxed: head_ is the lock holders' while the inbox is not empty
+    if (!queue_.empty() || head_.load(std::memory_order_relaxed) != nullptr)
       return true;
-    // seq_cst store then seq_cst load, against offer_fast()'s seq_cst push
-    // then seq_cst load of scheduled_: either the sender sees false and
-    // schedules, or this load sees its message and we go on
+    // seq_cst store then seq_cst load, against push_inbox()'s seq_cst
+    // exchange then offer_fast()'s seq_cst load of scheduled_: either the
+    // sender sees false and schedules, or this load sees its message (even
+    // one still linking: the next pass finds it) and we go on
     scheduled_.store(false, std::memory_order_seq_cst);
-    if (inbox_.load(std::memory_order_seq_cst) == nullptr)
+    if (tail_.load(std::memory_order_seq_cst) == nullptr)
       return false;
     return !scheduled_.exchange(true, std::memory_order_seq_cst);
   }
@@ -1067,11 +1141,12 @@ private:
     return d > cfg_.capacity ? d - cfg_.capacity : 0;
   }
 
-  /// Queues `elem` behind everything queued (the caller transferred the
-  /// inbox first). Its slot is already counted in the admission word.
+  /// Queues `elem` behind everything queued. Its slot is already counted in
+  /// the admission word.
   void push_locked(T* elem, lease* from) {
+    move_inbox_locked(); // FIFO: what took the fast path is older
     auto ts = now_ns();
-    if (queued_empty())
+    if (queue_.empty())
       stats_.oldest_enq_ns.set(static_cast<std::uint64_t>(ts));
     queue_.push_back(slot{elem, from, ts});
     stats_.accepted.add();
@@ -1113,10 +1188,11 @@ private:
       lease_done_locked(*s.from, fx);
   }
 
-  /// Publishes the arrival time of the new head and the gauges.
+  /// Publishes the arrival time of the ring's new head and the gauges (the
+  /// inbox keeps its own stamp, see inbox_pop_locked()).
   void note_head_locked() noexcept {
     stats_.oldest_enq_ns.set(
-      queued_empty() ? 0 : static_cast<std::uint64_t>(queued_front_ts()));
+      queue_.empty() ? 0 : static_cast<std::uint64_t>(queue_.front().enq_ns));
     publish_depth_locked();
   }
 
@@ -1282,7 +1358,6 @@ private:
     if (cfg_.policy != policy::block || waiters_head_ == nullptr
         || depth_locked() > resume_mark())
       return;
-    transfer_locked();
     while (waiters_head_ != nullptr
            && stats_.depth.try_reserve(cfg_.capacity)) {
       auto* w = pop_waiter_locked();
@@ -1407,18 +1482,18 @@ private:
   std::vector<std::shared_ptr<lease>> leases_;
   std::vector<std::shared_ptr<lease>> retired_; // freed after unlocking
   std::deque<lease*> lease_fifo_;
-  std::vector<T*> scratch_; // transfer_locked()'s buffer, reused
-  T* ready_head_ = nullptr; // the ready list (see queued_empty())
-  T* ready_tail_ = nullptr;
-  std::int64_t ready_since_ = 0;
+  // the newest inbox message when the consumer last looked, and when
+  // (note_inbox_mark_locked())
+  T* mark_ = nullptr;
+  std::int64_t mark_ts_ = 0;
   std::size_t leased_ = 0;  // capacity promised to leases (see docs)
   std::size_t unspent_ = 0; // credit held by endpoints, not yet sent
   core::counters stats_;
 
   // -- lock-free state ----------------------------------------------------------
-  // The inbox (a LIFO stack of fast-path arrivals, linked through Link) and
-  // the scheduled flag share a line: every fast send touches both.
-  alignas(64) std::atomic<T*> inbox_{nullptr};
+  // The inbox's tail and the scheduled flag share a line: every fast send
+  // touches both.
+  alignas(64) std::atomic<T*> tail_{nullptr};
   // a consumer pass is pending (drain token sent, finish_drain not yet idle)
   std::atomic<bool> scheduled_{false};
   // closed_ for lock-free readers: every fast send and every start_one()
@@ -1426,6 +1501,9 @@ private:
   // start_one() missed on the line the sender had just written (measured:
   // about 8% of end-to-end throughput).
   alignas(64) std::atomic<bool> closed_flag_{false};
+  // The inbox's head: lock holders' (a sender writes it only when it finds
+  // the inbox empty). Its own line, away from the senders' tail.
+  alignas(64) std::atomic<T*> head_{nullptr};
 };
 
 } // namespace sluice::core
