@@ -50,6 +50,10 @@ struct mailbox_stats {
   std::uint64_t handler_exits = 0;
   std::uint64_t suspended_ns = 0; ///< this actor suspended as a sender
   bool suspended_now = false;
+  /// When the oldest waiting message arrived (steady clock, coarse ns; 0 if
+  /// none waits). Never later than its true arrival; may be earlier by up
+  /// to the time the consumer last took to catch up with its mark (see
+  /// docs/architecture.md).
   std::uint64_t oldest_enq_ns = 0;
 
   /// Messages the mailbox did not take.
