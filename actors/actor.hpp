@@ -38,29 +38,12 @@ namespace detail {
 
 class endpoint_lease;
 
-/// Links mailbox elements in the core's lock-free inbox through CAF's own
-/// intrusive `next` pointer (free while the element is in a sluice queue).
-/// (See core::member_link for why the link is read and written atomically.)
-struct element_link {
-  using node = caf::mailbox_element::node_type;
-  static void set_next(caf::mailbox_element* x,
-                       caf::mailbox_element* n) noexcept {
-    x->next = n;
-  }
-  static caf::mailbox_element* next_acquire(caf::mailbox_element* x) noexcept {
-    return static_cast<caf::mailbox_element*>(
-      __atomic_load_n(&x->next, __ATOMIC_ACQUIRE));
-  }
-  static void set_next_release(caf::mailbox_element* x,
-                               caf::mailbox_element* n) noexcept {
-    node* link = n;
-    __atomic_store_n(&x->next, link, __ATOMIC_RELEASE);
-  }
-};
-
+/// The core links mailbox elements in its lock-free inbox through CAF's own
+/// intrusive `next` pointer (free while the element is in a sluice queue):
+/// core::member_link, the core's default.
 using core_type
   = core::mailbox_core<caf::mailbox_element, caf::strong_actor_ptr,
-                       caf::detail::disposer, element_link>;
+                       caf::detail::disposer>;
 
 /// A send in progress through the sluice API (thread-local, see send.hpp).
 struct send_ctx {

@@ -185,7 +185,8 @@ struct member_link {
     return static_cast<T*>(__atomic_load_n(&x->next, __ATOMIC_ACQUIRE));
   }
   static void set_next_release(T* x, T* n) noexcept {
-    __atomic_store_n(&x->next, n, __ATOMIC_RELEASE);
+    decltype(x->next) link = n; // T* or its base's pointer type
+    __atomic_store_n(&x->next, link, __ATOMIC_RELEASE);
   }
 };
 
