@@ -885,15 +885,21 @@ TEST_F(InboxGap, SlowPushDuringALinkGapQueuesBehindTheFastMessages) {
   expect_idle_and_empty(core);
 }
 
+/// What close_during_gap() collected.
+struct gap_closed {
+  ids all;                     ///< every message, sorted
+  std::size_t closed = 0;      ///< of them discarded by close()
+  std::size_t uncollected = 0; ///< of them found by a final take_late()
+};
+
 /// With a sender stuck in the gap (thread `sender`): runs close() on its
-/// own thread, opens the gap 30 ms later, then collects, frees and lists
-/// (sorted) every message that close() discarded (`*closed` of them), that
-/// the sender took back as late (`late`, filled by the sender's thread) and
-/// that a final take_late() still found (`*uncollected` of them).
+/// own thread, opens the gap 30 ms later, then collects and frees every
+/// message that close() discarded, that the sender took back as late
+/// (`late`, filled by the sender's thread) and that a final take_late()
+/// still found.
 template <class Core>
 void close_during_gap(Core& core, guarded_thread& sender,
-                      std::vector<node*>& late, ids& all, std::size_t* closed,
-                      std::size_t* uncollected) {
+                      std::vector<node*>& late, gap_closed& out) {
   std::vector<node*> gone;
   guarded_thread closer{[&] {
     fx_of<Core> fx;
@@ -906,14 +912,14 @@ void close_during_gap(Core& core, guarded_thread& sender,
   ASSERT_TRUE(closer.finished_within());
   std::vector<node*> rest;
   core.take_late(rest);
-  *closed = gone.size();
-  *uncollected = rest.size();
+  out.closed = gone.size();
+  out.uncollected = rest.size();
   for (auto* v : {&gone, &late, &rest})
     for (auto* x : *v) {
-      all.emplace_back(x->sender, x->seq);
+      out.all.emplace_back(x->sender, x->seq);
       delete x;
     }
-  std::sort(all.begin(), all.end());
+  std::sort(out.all.begin(), out.all.end());
 }
 
 /// close() while a sender is between exchange and link: both messages end
@@ -937,18 +943,16 @@ TEST_F(InboxGap, CloseDuringALinkGapAccountsBothMessagesOnce) {
   }};
   ASSERT_TRUE(eventually(
     [] { return inbox_seam::link_gate_hit.load(std::memory_order_acquire); }));
-  ids all;
-  std::size_t closed = 0;
-  std::size_t uncollected = 0;
-  close_during_gap(core, w1, late, all, &closed, &uncollected);
+  gap_closed got;
+  close_during_gap(core, w1, late, got);
   if (HasFatalFailure())
     return;
-  EXPECT_EQ(all, (ids{{0, 0}, {1, 0}})) << "each exactly once";
-  EXPECT_EQ(uncollected, 0u) << "a late message nobody collected";
+  EXPECT_EQ(got.all, (ids{{0, 0}, {1, 0}})) << "each exactly once";
+  EXPECT_EQ(got.uncollected, 0u) << "a late message nobody collected";
   EXPECT_EQ(core.stats().discarded_on_exit.get(), 2u);
   EXPECT_EQ(core.stats().inbox_since_ns.get(), 0u);
-  std::cout << "[ info     ] close during link gap: close took " << closed
-            << ", late sender took " << (all.size() - closed)
+  std::cout << "[ info     ] close during link gap: close took " << got.closed
+            << ", late sender took " << (got.all.size() - got.closed)
             << ", sender saw late=" << saw_late << "\n";
 }
 
@@ -1011,14 +1015,12 @@ TEST_F(InboxGap, CloseWhileFirstSenderIsStalledBeforeItPublishesTheHead) {
   }};
   ASSERT_TRUE(eventually(
     [] { return inbox_seam::clock_gate_hit.load(std::memory_order_acquire); }));
-  ids all;
-  std::size_t closed = 0;
-  std::size_t uncollected = 0;
-  close_during_gap(core, w0, late, all, &closed, &uncollected);
+  gap_closed got;
+  close_during_gap(core, w0, late, got);
   if (HasFatalFailure())
     return;
-  EXPECT_EQ(all, (ids{{0, 0}})) << "exactly once";
-  EXPECT_EQ(uncollected, 0u);
+  EXPECT_EQ(got.all, (ids{{0, 0}})) << "exactly once";
+  EXPECT_EQ(got.uncollected, 0u);
   EXPECT_EQ(core.stats().discarded_on_exit.get(), 1u);
   EXPECT_EQ(core.stats().inbox_since_ns.get(), 0u);
 }
