@@ -21,7 +21,9 @@
 //
 // Usage: queue_bench [--reps=5] [--msgs=2000000] [--e2e-msgs=2000000]
 //                    [--slow-msgs=1000000] [--slow-ns=1000]
-//                    [--parts=lane,raw,e2e,now]
+//                    [--parts=lane,raw,e2e,now] [--cases=NAME,...]
+//   --cases: only these end-to-end cases (and their CAF baselines), e.g.
+//            --cases=sluice_big,sluice_drain
 // Internal: queue_bench --case=NAME --n=N --slow-ns=NS  (one end-to-end case)
 // Docs: docs/queue-choice.md.
 
@@ -30,6 +32,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -72,6 +75,59 @@ double median(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
   auto n = xs.size();
   return n % 2 == 1 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+/// What a set of paired ratios (sluice / CAF, one per repetition) says:
+/// the median with a distribution-free 95% confidence interval (order
+/// statistics of the binomial(n, 1/2) law: no assumption about the noise),
+/// how many repetitions sluice was ahead, and the exact two-sided sign test
+/// for "ahead as often as behind". A ratio of exactly 1 counts as neither.
+struct paired_stats {
+  std::size_t n = 0;
+  double med = 0, lo = 0, hi = 0, min = 0, max = 0;
+  bool has_ci = false; // needs n >= 6
+  std::size_t ahead = 0, behind = 0;
+  double p = 1.0;
+};
+
+/// P(X <= k) for X ~ binomial(n, 1/2).
+double binom_half_cdf(std::size_t n, std::size_t k) {
+  double sum = 0;
+  for (std::size_t i = 0; i <= k && i <= n; ++i)
+    sum += std::exp(std::lgamma(static_cast<double>(n) + 1)
+                    - std::lgamma(static_cast<double>(i) + 1)
+                    - std::lgamma(static_cast<double>(n - i) + 1)
+                    - static_cast<double>(n) * std::log(2.0));
+  return std::min(1.0, sum);
+}
+
+paired_stats paired_summary(std::vector<double> xs) {
+  paired_stats s;
+  std::sort(xs.begin(), xs.end());
+  s.n = xs.size();
+  if (xs.empty())
+    return s;
+  s.med = median(xs);
+  s.min = xs.front();
+  s.max = xs.back();
+  // largest j with P(X < j) <= 2.5%: [x(j), x(n-j+1)] (1-based) covers the
+  // median with probability >= 95%
+  std::size_t j = 0;
+  while (j + 1 <= s.n && binom_half_cdf(s.n, j) <= 0.025)
+    ++j;
+  if (j >= 1) {
+    s.has_ci = true;
+    s.lo = xs[j - 1];
+    s.hi = xs[s.n - j];
+  }
+  for (auto x : xs) {
+    s.ahead += x > 1.0 ? 1 : 0;
+    s.behind += x < 1.0 ? 1 : 0;
+  }
+  auto m = s.ahead + s.behind;
+  if (m > 0)
+    s.p = std::min(1.0, 2 * binom_half_cdf(m, std::min(s.ahead, s.behind)));
+  return s;
 }
 
 /// Polite waiting after an empty pop (or a full push): exponential pause
@@ -731,14 +787,13 @@ void run_lane(std::size_t n, int reps) {
   };
   row("CAF scheduled_actor::mailbox_type", caf_rates);
   row("sluice core (fast path, block(1<<22))", sluice_rates);
-  std::sort(ratios.begin(), ratios.end());
-  std::printf(
-    "sluice / CAF, paired: median %.2f, min %.2f, max %.2f, "
-    "sluice ahead in %zu of %d\n",
-    median(ratios), ratios.front(), ratios.back(),
-    static_cast<std::size_t>(std::count_if(ratios.begin(), ratios.end(),
-                                           [](double x) { return x > 1.0; })),
-    reps);
+  auto st = paired_summary(ratios);
+  std::printf("sluice / CAF, paired: median %.3f", st.med);
+  if (st.has_ci)
+    std::printf(" (95%% CI %.3f..%.3f)", st.lo, st.hi);
+  std::printf(", min %.2f, max %.2f; sluice ahead in %zu of %zu "
+              "(sign test p = %.2g)\n",
+              st.min, st.max, st.ahead, st.n, st.p);
   std::fflush(stdout);
 }
 
@@ -887,14 +942,31 @@ const char* base_case(const case_spec& c) {
   return c.slow ? "caf_slow" : c.prefill ? "caf_drain" : "caf";
 }
 
-void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
+void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps,
+             const std::string& only) {
   auto exe = self_exe();
   constexpr std::size_t n_cases = sizeof(cases) / sizeof(cases[0]);
+  // --cases=a,b: those cases and the CAF baselines they are compared with
+  auto selected = [&](const char* name) {
+    if (only.empty())
+      return true;
+    auto listed = [&](const std::string& x) {
+      return ("," + only + ",").find("," + x + ",") != std::string::npos;
+    };
+    if (listed(name))
+      return true;
+    for (auto& c : cases)
+      if (listed(c.name) && std::string{base_case(c)} == name)
+        return true;
+    return false;
+  };
   std::map<std::string, std::vector<std::map<std::string, double>>> res;
   for (int r = 0; r < reps; ++r)
     for (std::size_t k = 0; k < n_cases; ++k) {
       // rotate the order each rep: no case always runs first or last
       auto& c = cases[(k + static_cast<std::size_t>(r)) % n_cases];
+      if (!selected(c.name))
+        continue;
       res[c.name].push_back(
         spawn_case(exe, c.name, c.slow ? n_slow : n_fast, slow_ns));
     }
@@ -918,6 +990,10 @@ void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
     return v;
   };
   auto print = [&](int group) {
+    if (std::none_of(std::begin(cases), std::end(cases), [&](auto& c) {
+          return (c.slow ? 2 : c.prefill ? 1 : 0) == group && selected(c.name);
+        }))
+      return;
     if (group == 0)
       std::printf("\nEnd to end, %zu ints, 1 sender thread (anon_send), "
                   "max-threads=2, %d reps\n",
@@ -930,14 +1006,14 @@ void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
       std::printf("\nEnd to end, slow handler (%ld ns busy-wait), %zu ints, "
                   "1 sender thread, %d reps\n",
                   slow_ns, n_slow, reps);
-    print_rule(140);
-    std::printf("%-15s %-34s %7s %6s %11s %7s %9s %9s %8s %9s\n", "case",
-                "receiver", "Mmsg/s", "x CAF", "min..max", "ahead", "send s",
+    print_rule(148);
+    std::printf("%-15s %-34s %7s %6s %11s %7s %7s %9s %9s %8s %9s\n", "case",
+                "receiver", "Mmsg/s", "x CAF", "95% CI", "ahead", "p", "send s",
                 "peak RSS", "blocked", "max depth");
-    print_rule(140);
+    print_rule(148);
     for (auto& c : cases) {
       int g = c.slow ? 2 : c.prefill ? 1 : 0;
-      if (g != group)
+      if (g != group || !selected(c.name))
         continue;
       auto rate = col(c.name, "rate");
       if (rate.size() != static_cast<std::size_t>(reps))
@@ -946,27 +1022,27 @@ void run_e2e(std::size_t n_fast, std::size_t n_slow, long slow_ns, int reps) {
       if (rate.empty())
         continue;
       auto ratios = paired(c);
-      char range[32] = "";
+      char ci[32] = "";
       char ahead[48] = "";
+      char p[16] = "";
       double x = 1.0;
       if (!ratios.empty() && std::string{c.name} != base_case(c)) {
-        x = median(ratios);
-        std::snprintf(range, sizeof(range), "%.2f..%.2f", ratios.front(),
-                      ratios.back());
-        std::snprintf(
-          ahead, sizeof(ahead), "%zu/%zu",
-          static_cast<std::size_t>(std::count_if(
-            ratios.begin(), ratios.end(), [](double r) { return r > 1.0; })),
-          ratios.size());
+        auto st = paired_summary(ratios);
+        x = st.med;
+        if (st.has_ci)
+          std::snprintf(ci, sizeof(ci), "%.2f..%.2f", st.lo, st.hi);
+        std::snprintf(ahead, sizeof(ahead), "%zu/%zu", st.ahead, st.n);
+        std::snprintf(p, sizeof(p), "%.2g", st.p);
       }
       std::printf(
-        "%-15s %-34s %7.3f %6.2f %11s %7s %7.3f %5.0f MiB %8.0f %9.0f\n",
-        c.name, c.what, median(rate) / 1e6, x, range, ahead,
+        "%-15s %-34s %7.3f %6.2f %11s %7s %7s %7.3f %5.0f MiB %8.0f %9.0f\n",
+        c.name, c.what, median(rate) / 1e6, x, ci, ahead, p,
         median(col(c.name, "sender_s")), median(col(c.name, "hwm_kb")) / 1024,
         median(col(c.name, "blocked")), median(col(c.name, "watermark")));
     }
     std::printf("x CAF: median over reps of (rate / CAF's rate in the same "
-                "rep); ahead: reps where it was above 1\n");
+                "rep), with a distribution-free 95%% CI; ahead: reps where "
+                "it was above 1; p: two-sided sign test\n");
     std::fflush(stdout);
   };
   print(0);
@@ -981,6 +1057,7 @@ struct options {
   std::size_t slow_msgs = 1'000'000;
   long slow_ns = 1000;
   std::string parts = "lane,raw,e2e,now";
+  std::string cases; // e2e cases to run (empty: all)
   std::string case_name;
   std::size_t n = 0;
 };
@@ -1009,6 +1086,8 @@ options parse(int argc, char** argv) {
       o.slow_ns = std::atol(v.c_str());
     else if (take(argv[i], "--parts", v))
       o.parts = v;
+    else if (take(argv[i], "--cases", v))
+      o.cases = v;
     else if (take(argv[i], "--case", v))
       o.case_name = v;
     else if (take(argv[i], "--n", v))
@@ -1017,7 +1096,8 @@ options parse(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--reps=5] [--msgs=2000000] "
                    "[--e2e-msgs=2000000] [--slow-msgs=1000000] "
-                   "[--slow-ns=1000] [--parts=lane,raw,e2e,now]\n",
+                   "[--slow-ns=1000] [--parts=lane,raw,e2e,now] "
+                   "[--cases=NAME,...]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -1038,7 +1118,7 @@ int main(int argc, char** argv) {
   auto t0 = clk::now();
   // End to end first: the children's peak RSS then owes nothing to ours.
   if (has("e2e"))
-    run_e2e(o.e2e_msgs, o.slow_msgs, o.slow_ns, o.reps);
+    run_e2e(o.e2e_msgs, o.slow_msgs, o.slow_ns, o.reps, o.cases);
   if (has("lane"))
     run_lane(o.msgs, o.reps);
   if (has("raw"))
