@@ -280,11 +280,9 @@ public:
   /// path; true if it was accepted (`res` says whether to schedule the
   /// consumer and whether the mailbox closed meanwhile: then take_late()).
   bool offer_fast(T* elem, offer_result& res) noexcept {
-    auto depth = stats_.depth.try_fast();
-    if (depth == 0)
+    // one CAS: the gate derives the admission count and high watermark
+    if (stats_.depth.try_fast() == 0)
       return false;
-    stats_.fast_admitted.add(); // attempted and accepted
-    stats_.high_watermark.raise_to(depth);
     push_inbox(elem);
     res.status = admit::accepted;
     // seq_cst load: see go_idle_locked(); the exchange picks one waker
@@ -654,7 +652,7 @@ public:
       t.from = pending_from_;
       pending_from_ = nullptr;
     }
-    publish_depth_locked(true);
+    publish_depth_locked();
     return t;
   }
 
@@ -1151,16 +1149,13 @@ private:
       stats_.oldest_enq_ns.set(static_cast<std::uint64_t>(ts));
     queue_.push_back(slot{elem, from, ts});
     stats_.accepted.add();
-    publish_depth_locked(true);
+    publish_depth_locked();
   }
 
-  /// Publishes the held gauge; where depth may have grown, also raises the
-  /// high watermark (not on removals: its line is the fast senders').
-  void publish_depth_locked(bool grew = false) noexcept {
+  /// Publishes the held gauge (the admission gate keeps the high watermark).
+  void publish_depth_locked() noexcept {
     if (stats_.held.get() != held_)
       stats_.held.set(held_);
-    if (grew)
-      stats_.high_watermark.raise_to(depth_locked());
   }
 
   bool schedule_locked() noexcept {
