@@ -492,8 +492,18 @@ caf::resumable::resume_result actor::resume(caf::execution_unit* eu,
   auto& cur = detail::current_actor();
   auto* prev = cur;
   cur = this;
+  budget_ = max_throughput;
   auto res = super::resume(eu, max_throughput);
   cur = prev;
+  if (!out_of_budget_ || res == resumable::done)
+    return res;
+  // The drain used up this resume's share with ordinary messages still
+  // queued: a new token re-schedules the actor at the back of the
+  // scheduler's queue (CAF's mailbox may be blocked by now), as CAF does for
+  // an actor that reached max-throughput. Nothing of this actor is touched
+  // after the token is out: another worker may resume it at once.
+  out_of_budget_ = false;
+  post_drain(nullptr);
   return res;
 }
 
@@ -577,6 +587,11 @@ bool actor::drain() {
       deferred_ = true; // resumed by the park outcome / the response
       return any;
     }
+    if (budget_ == 0) {
+      release();
+      out_of_budget_ = true; // resume() posts the next token
+      return any;
+    }
     if (n >= drain_batch_
         // relaxed: the count is a hint for yielding, not a synchronization
         || (n > 0 && control_pending_.load(std::memory_order_relaxed) > 0)) {
@@ -589,6 +604,7 @@ bool actor::drain() {
       if (auto k = run_skipped(); k > 0) {
         any = true;
         n += k;
+        budget_ -= std::min(budget_, k);
         current_element_ = outer;
         continue;
       }
@@ -597,7 +613,8 @@ bool actor::drain() {
       // One lock takes a batch; the slots stay counted until released.
       batch_pos_ = 0;
       batch_len_ = core_.pop_batch(
-        batch_, std::min(max_batch, drain_batch_ - n), &batch_counted_, fx_);
+        batch_, std::min({max_batch, drain_batch_ - n, budget_}),
+        &batch_counted_, fx_);
       if (!fx_.empty())
         dispatch(fx_);
       if (batch_len_ == 0)
@@ -605,6 +622,7 @@ bool actor::drain() {
     }
     auto* raw = batch_[batch_pos_++];
     ++n;
+    --budget_; // > 0, checked above
     started = true;
     if (batch_counted_)
       core_.start_one(); // the handled message no longer occupies a slot

@@ -189,6 +189,12 @@ private:
   bool in_ordinary_ = false;
   bool retry_skipped_ = false;
   bool deferred_ = false;
+  // CAF's max-throughput for the current resume(), counted in ordinary
+  // messages (CAF itself counts a whole drain pass as one message); when it
+  // runs out the drain stops and resume() re-schedules the actor behind the
+  // others (out_of_budget_).
+  std::size_t budget_ = 0;
+  bool out_of_budget_ = false;
   std::size_t parked_out_ = 0;
   std::chrono::steady_clock::time_point suspended_since_;
   effects fx_;
