@@ -290,37 +290,12 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
     ctx = nullptr; // a send in progress to someone else
   if (ctx != nullptr)
     ctx->consumed = true;
-  // Who is sending?
-  auto* cur = detail::current_actor();
-  sender_kind who;
-  const void* key;
-  if (cur == this) {
-    who = sender_kind::self;
-    key = cur;
-  } else if (cur != nullptr) {
-    who = sender_kind::actor;
-    key = cur;
-  } else if (detail::on_caf_thread()) {
-    who = sender_kind::unmanaged;
-    key = nullptr;
-  } else {
-    who = sender_kind::thread;
-    key = &detail::tl_thread_key;
-  }
-  // Only a managed thread can block; by default for the mailbox's
-  // block-timeout, which the core reads under its own lock.
-  auto max_wait = detail::core_type::configured_timeout;
-  if (ctx != nullptr && ctx->timeout.count() > 0)
-    max_wait = std::chrono::duration_cast<detail::core_type::clock::duration>(
-      ctx->timeout);
-  bool may_wait = ctx == nullptr || ctx->how == detail::send_ctx::mode::normal;
   auto* raw = ptr.release();
-  auto res = core_.offer(raw, who, key, max_wait, may_wait);
-  if (res.status == core::admit::park_needed) {
-    res = core_.park(raw, key, caf::strong_actor_ptr{cur->ctrl()});
-    if (res.status == core::admit::parked)
-      cur->note_parked();
-  }
+  detail::core_type::offer_result res;
+  // Room in the mailbox: the lock-free admission takes any sender alike, so
+  // who is sending matters only when it fails (offer() tries it first too).
+  if (!core_.offer_fast(raw, res))
+    res = offer_slow(raw, ctx);
   if (res.evicted != nullptr)
     lose(caf::mailbox_element_ptr{res.evicted}, loss::evicted);
   if (res.late) { // accepted while the actor terminated: discarded
@@ -346,6 +321,41 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
     return;
   }
   lose(std::move(back), to_loss(res.status));
+}
+
+detail::core_type::offer_result actor::offer_slow(caf::mailbox_element* raw,
+                                                  const detail::send_ctx* ctx) {
+  // Who is sending?
+  auto* cur = detail::current_actor();
+  sender_kind who;
+  const void* key;
+  if (cur == this) {
+    who = sender_kind::self;
+    key = cur;
+  } else if (cur != nullptr) {
+    who = sender_kind::actor;
+    key = cur;
+  } else if (detail::on_caf_thread()) {
+    who = sender_kind::unmanaged;
+    key = nullptr;
+  } else {
+    who = sender_kind::thread;
+    key = &detail::tl_thread_key;
+  }
+  // Only a managed thread can block; by default for the mailbox's
+  // block-timeout, which the core reads under its own lock.
+  auto max_wait = detail::core_type::configured_timeout;
+  if (ctx != nullptr && ctx->timeout.count() > 0)
+    max_wait = std::chrono::duration_cast<detail::core_type::clock::duration>(
+      ctx->timeout);
+  bool may_wait = ctx == nullptr || ctx->how == detail::send_ctx::mode::normal;
+  auto res = core_.offer(raw, who, key, max_wait, may_wait);
+  if (res.status == core::admit::park_needed) {
+    res = core_.park(raw, key, caf::strong_actor_ptr{cur->ctrl()});
+    if (res.status == core::admit::parked)
+      cur->note_parked();
+  }
+  return res;
 }
 
 send_result actor::offer_endpoint(caf::mailbox_element_ptr elem,

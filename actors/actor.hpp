@@ -151,6 +151,10 @@ private:
   bool run(caf::mailbox_element_ptr ptr);
   std::size_t run_skipped();
   void post_drain(caf::execution_unit* eu);
+  /// offer() for a message the lock-free admission did not take: classifies
+  /// the sender (which may park it or block the calling thread).
+  detail::core_type::offer_result offer_slow(caf::mailbox_element* raw,
+                                             const detail::send_ctx* ctx);
   void maybe_resume_drain();
   void dispatch(effects& fx);
   /// Reports a lost message to the dead-letter hook; a request gets the
