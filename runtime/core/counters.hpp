@@ -53,8 +53,10 @@ private:
   std::atomic<std::uint64_t> value_{0};
 };
 
-/// A counter that lock-free senders add to concurrently (attempted and
-/// accepted: the fast path admits without the core's mutex).
+/// A counter or gauge written by threads that share no lock: the inbox's
+/// arrival time, stamped by the lock-free sender that finds the inbox empty
+/// and moved on by lock holders (add/sub stay RMWs for any future counter of
+/// that kind).
 class shared_counter {
 public:
   std::uint64_t get() const noexcept {
