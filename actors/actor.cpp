@@ -59,7 +59,7 @@ using writable_atom = caf::atom_constant<caf::atom("sl_write")>;
 
 constexpr auto atom_token = caf::make_type_token<caf::atom_value>();
 constexpr auto park_token
-  = caf::make_type_token<caf::atom_value, std::int32_t>();
+  = caf::make_type_token<caf::atom_value, std::int32_t, caf::actor_addr>();
 constexpr auto writable_token
   = caf::make_type_token<caf::atom_value, std::uint64_t>();
 
@@ -246,6 +246,10 @@ void actor::reconfigure(const sluice::mailbox& m) {
   dispatch(fx);
   if (wake)
     post_drain(nullptr);
+}
+
+void actor::set_park_handler(park_handler f) {
+  park_handler_ = std::move(f);
 }
 
 void actor::set_dead_letter_hook(dead_letter_hook f) {
@@ -445,11 +449,11 @@ void actor::dispatch(effects& fx) {
         break;
     }
     if (w->parker != nullptr)
-      w->parker->enqueue(
-        caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                  park_atom::value,
-                                  static_cast<std::int32_t>(outcome)),
-        nullptr);
+      w->parker->enqueue(caf::make_mailbox_element(
+                           nullptr, caf::make_message_id(), {},
+                           park_atom::value, static_cast<std::int32_t>(outcome),
+                           address()),
+                         nullptr);
     delete w;
   }
   fx.parked_done.clear();
@@ -471,9 +475,13 @@ void actor::note_parked() {
   }
 }
 
-void actor::on_park_outcome(send_status) {
+void actor::on_park_outcome(send_status st, const caf::actor_addr& target) {
   if (parked_out_ == 0)
     return;
+  if (park_handler_) {
+    auto f = park_handler_; // the handler may replace itself
+    f(st, target);
+  }
   if (--parked_out_ == 0) {
     auto d = std::chrono::steady_clock::now() - suspended_since_;
     core_.stats().suspended_ns.add(static_cast<std::uint64_t>(
@@ -536,7 +544,12 @@ caf::invoke_message_result actor::consume(caf::mailbox_element& x) {
   if (is_token(c, drain_atom::value, atom_token))
     return token_done(drain());
   if (is_token(c, park_atom::value, park_token)) {
-    on_park_outcome(static_cast<send_status>(c.get_as<std::int32_t>(1)));
+    // The handler is user code: like the writable callback it waits while
+    // the actor awaits a response (CAF retries the token afterwards).
+    if (park_handler_ && !awaited_responses_.empty())
+      return caf::invoke_message_result::skipped;
+    on_park_outcome(static_cast<send_status>(c.get_as<std::int32_t>(1)),
+                    c.get_as<caf::actor_addr>(2));
     return token_done(false);
   }
   if (is_token(c, writable_atom::value, writable_token)) {
@@ -734,6 +747,7 @@ bool actor::cleanup(caf::error&& reason, caf::execution_unit* host) {
       l->target_impl->dispatch(lfx);
     }
   endpoints_.clear();
+  park_handler_ = nullptr; // it may hold handles (to this actor, too)
   if (parked_out_ > 0) {
     auto d = std::chrono::steady_clock::now() - suspended_since_;
     core_.stats().suspended_ns.add(static_cast<std::uint64_t>(

@@ -103,6 +103,19 @@ public:
   /// Replaces this mailbox's dead-letter hook (wins over the runtime's).
   void set_dead_letter_hook(dead_letter_hook f);
 
+  /// What became of a message this actor sent to a full `block` mailbox
+  /// (sluice::send answered `parked`; plain sends park too): `accepted` or
+  /// `accepted_evicted` once admitted, `closed` if the target terminated
+  /// first, `dropped` if the target's policy changed to drop-newest (the
+  /// message then went to the target's dead-letter hook as `shed`).
+  using park_handler
+    = std::function<void(send_status outcome, const caf::actor_addr& target)>;
+
+  /// Calls `f` once per parked message, on this actor's thread (its control
+  /// lane), in the order the outcomes arrive; like any message it waits
+  /// while the actor awaits a response. Actor thread only.
+  void set_park_handler(park_handler f);
+
   /// Manual credit: returns up to `n` consumed messages' credit to their
   /// endpoints. Actor thread only. @returns credit granted.
   std::size_t grant(std::size_t n);
@@ -160,7 +173,7 @@ private:
   /// Reports a lost message to the dead-letter hook; a request gets the
   /// error response for `why`.
   void lose(caf::mailbox_element_ptr ptr, loss why);
-  void on_park_outcome(send_status st);
+  void on_park_outcome(send_status st, const caf::actor_addr& target);
   void on_writable(std::uint64_t endpoint_id);
   void note_parked();
 
@@ -173,6 +186,7 @@ private:
   std::atomic<std::int64_t> control_pending_{0};
 
   std::shared_ptr<const dead_letter_hook> hook_; // atomic_load/atomic_store
+  park_handler park_handler_;                    // actor thread only
 
   // -- actor thread only -------------------------------------------------------
   std::size_t drain_batch_;

@@ -134,6 +134,11 @@ std::size_t endpoint::credit() const {
 bool endpoint::wait_writable(std::chrono::nanoseconds timeout) {
   if (!lease_)
     return false;
+  // Never block an actor or one of CAF's threads (a worker would stall every
+  // actor scheduled on it): there the answer is only "credit now?".
+  if (lease_->owner || detail::current_actor() != nullptr
+      || detail::on_caf_thread())
+    return credit() > 0;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   return lease_->target_impl->core().wait_credit(*lease_, deadline) > 0;
 }

@@ -82,7 +82,11 @@ public:
   /// Credit available now.
   std::size_t credit() const;
 
-  /// Thread endpoints: waits until credit is available or `timeout` passes.
+  /// Thread endpoints: waits until credit is available or `timeout` passes;
+  /// true if there is credit. Never waits on an actor's endpoint, inside an
+  /// actor or on one of CAF's threads (workers, clock, middleman, detached
+  /// actors): there it only says whether there is credit now (actors use
+  /// on_writable()).
   bool wait_writable(std::chrono::nanoseconds timeout);
 
   /// Called when credit arrives after a refused send: on the owning actor's

@@ -20,8 +20,6 @@ std::string to_string(sec x) {
       return "dead_lettered";
     case sec::shed:
       return "shed";
-    case sec::not_a_sluice_actor:
-      return "not_a_sluice_actor";
   }
   return "invalid_sluice_sec";
 }

@@ -22,7 +22,6 @@ enum class sec : std::uint8_t {
   no_credit,      ///< a request sent through an endpoint without credit
   dead_lettered,  ///< an unmanaged sender exceeded the overcommit allowance
   shed,           ///< refused while waiting, by a policy change (load shed)
-  not_a_sluice_actor, ///< the destination has no sluice mailbox
 };
 
 std::string to_string(sec x);

@@ -216,14 +216,38 @@ std::vector<std::string> runtime::unused_overrides() const {
   return state_->unused_overrides();
 }
 
-std::optional<mailbox_stats> stats(const caf::actor& x) {
+namespace {
+
+/// The sluice actor behind a handle; nullptr for an empty handle or another
+/// kind of actor. (The handle keeps the object alive, even after it exited.)
+sluice::actor* sluice_impl(const caf::actor& x) {
   if (!x)
-    return std::nullopt;
-  auto* impl
-    = dynamic_cast<sluice::actor*>(caf::actor_cast<caf::abstract_actor*>(x));
+    return nullptr;
+  return dynamic_cast<sluice::actor*>(caf::actor_cast<caf::abstract_actor*>(x));
+}
+
+} // namespace
+
+std::optional<mailbox_stats> stats(const caf::actor& x) {
+  if (auto* impl = sluice_impl(x))
+    return impl->stats();
+  return std::nullopt;
+}
+
+bool reconfigure(const caf::actor& x, const sluice::mailbox& m) {
+  auto* impl = sluice_impl(x);
   if (impl == nullptr)
-    return std::nullopt;
-  return impl->stats();
+    return false;
+  impl->reconfigure(m);
+  return true;
+}
+
+bool set_dead_letter_hook(const caf::actor& x, dead_letter_hook f) {
+  auto* impl = sluice_impl(x);
+  if (impl == nullptr)
+    return false;
+  impl->set_dead_letter_hook(std::move(f));
+  return true;
 }
 
 } // namespace sluice

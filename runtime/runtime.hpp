@@ -46,7 +46,8 @@ enum class loss : std::uint8_t {
   closed,            ///< the receiver terminated before admitting it
   overcommit,        ///< unmanaged sender beyond the overcommit allowance
   discarded_on_exit, ///< still queued when the receiver terminated
-  held_discarded,    ///< skipped by the receiver and never handled
+  held_discarded,    ///< taken by the receiver (skipped, or in its drain
+                     ///< batch) but never handled: it terminated first
   shed,              ///< a waiting message refused by a policy change
 };
 
@@ -155,5 +156,17 @@ private:
 
 /// Stats of a sluice actor's mailbox; std::nullopt for other actors.
 std::optional<mailbox_stats> stats(const caf::actor& x);
+
+/// Switches policy and capacity of a live sluice mailbox from any thread
+/// (sluice::actor::reconfigure; the stall supervisor's load shedding).
+/// @returns false, changing nothing, if `x` is not a sluice actor.
+/// @throws invalid_mailbox naming the field if `m` is invalid (e.g. a
+/// window larger than the capacity).
+bool reconfigure(const caf::actor& x, const sluice::mailbox& m);
+
+/// Replaces a sluice mailbox's own dead-letter hook (wins over the
+/// runtime's) from any thread. Losses before the call go to the runtime's.
+/// @returns false, changing nothing, if `x` is not a sluice actor.
+bool set_dead_letter_hook(const caf::actor& x, dead_letter_hook f);
 
 } // namespace sluice

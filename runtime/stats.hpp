@@ -34,7 +34,9 @@ struct mailbox_stats {
   std::uint64_t closed = 0;
   std::uint64_t dead_lettered = 0;
   std::uint64_t discarded_on_exit = 0;
-  std::uint64_t held_discarded = 0; ///< skipped, never handled, actor exited
+  /// handed to the actor (skipped, or left in its drain batch) but never
+  /// handled: it exited first
+  std::uint64_t held_discarded = 0;
   std::uint64_t overcommitted = 0;
   std::uint64_t self_overcapacity = 0;
   std::uint64_t parked_total = 0;

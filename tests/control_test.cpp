@@ -554,6 +554,134 @@ namespace {
 
 /// Skipped messages are held and count against capacity. A drop-oldest
 /// mailbox whose actor skips everything must still keep its memory bound.
+// -- CAF's duties while draining ---------------------------------------------------
+
+/// Records, for every message it handles, whether CAF's current element is
+/// that message; quits on -1 and then, in on_exit, reads the element that
+/// made it quit (it must still be alive: a prototype read freed memory here).
+class introspective : public sluice::actor {
+public:
+  struct report {
+    std::atomic<int> handled{0};
+    std::atomic<int> mismatched{0};
+    std::atomic<int> exit_saw{0}; // the int in the element seen in on_exit
+    std::atomic<bool> exited{false};
+  };
+
+  introspective(caf::actor_config& cfg, std::shared_ptr<report> r,
+                std::shared_ptr<gate> g)
+    : sluice::actor(cfg), r_(std::move(r)), g_(std::move(g)) {}
+
+  caf::behavior make_behavior() override {
+    return {
+      [=](hold_atom) { g_->wait(); },
+      [=](int x) {
+        auto* e = current_mailbox_element();
+        if (e == nullptr || !e->content().match_elements<int>()
+            || e->content().get_as<int>(0) != x)
+          ++r_->mismatched;
+        ++r_->handled;
+        if (x == -1)
+          quit();
+      },
+    };
+  }
+
+  void on_exit() override {
+    auto* e = current_mailbox_element();
+    if (e != nullptr && e->content().match_elements<int>())
+      r_->exit_saw = e->content().get_as<int>(0);
+    r_->exited = true;
+  }
+
+private:
+  std::shared_ptr<report> r_;
+  std::shared_ptr<gate> g_;
+};
+
+/// 300 messages queued while the actor is held are drained in batches;
+/// each handler sees its own message as CAF's current element, and on_exit
+/// runs with the element that made the actor quit still alive. Messages
+/// behind it are discarded, never handled.
+TEST(duties, current_element_per_message_and_alive_in_on_exit) {
+  system_fixture fx;
+  auto r = std::make_shared<introspective::report>();
+  auto g = std::make_shared<gate>();
+  auto a = sluice::spawn<introspective>(fx.sys(), mailbox::block(1024), r, g);
+  caf::anon_send(a, hold_atom::value);
+  ASSERT_TRUE(g->wait_entered());
+  for (int i = 0; i < 300; ++i)
+    caf::anon_send(a, i + 1);
+  caf::anon_send(a, -1);
+  for (int i = 0; i < 5; ++i)
+    caf::anon_send(a, 1000 + i);
+  g->open();
+  ASSERT_TRUE(eventually([&] { return r->exited.load(); }));
+  EXPECT_EQ(r->handled.load(), 301);
+  EXPECT_EQ(r->mismatched.load(), 0);
+  EXPECT_EQ(r->exit_saw.load(), -1);
+  ASSERT_TRUE(eventually([&] {
+    return stats_of(a).discarded_on_exit + stats_of(a).held_discarded == 5;
+  }))
+    << to_string(stats_of(a));
+}
+
+/// Sends to `first` from make_behavior and to `last` from on_exit.
+class bookend_sender : public sluice::actor {
+public:
+  bookend_sender(caf::actor_config& cfg, caf::actor first, caf::actor last)
+    : sluice::actor(cfg), first_(std::move(first)), last_(std::move(last)) {}
+
+  caf::behavior make_behavior() override {
+    send(first_, 5, 0);
+    return {[=](go_atom) { quit(); }};
+  }
+
+  void on_exit() override {
+    send(last_, 5, 1);
+    first_ = last_ = nullptr;
+  }
+
+private:
+  caf::actor first_;
+  caf::actor last_;
+};
+
+/// Sends from make_behavior and from on_exit are a sluice actor's (managed)
+/// sends: at a full block mailbox that allows no overcommit each parks,
+/// where an unmanaged send would be dead-lettered.
+TEST(duties, sends_from_make_behavior_and_on_exit_are_managed) {
+  // two receivers held in handlers take two workers: the sender needs a third
+  system_fixture fx(
+    [](sluice::config& cfg) { cfg.set("scheduler.max-threads", 4); });
+  auto strict = mailbox::block(1).with_overcommit(0);
+  sink_probe pa;
+  sink_probe pb;
+  auto a = spawn_sink(fx.sys(), strict, pa);
+  auto b = spawn_sink(fx.sys(), strict, pb);
+  for (auto* x : {&a, &b}) {
+    hold(*x, x == &a ? pa : pb);
+    fill(*x, 1);
+  }
+  auto s = sluice::spawn<bookend_sender>(fx.sys(), mailbox::block(8), a, b);
+  ASSERT_TRUE(eventually([&] { return stats_of(a).parked_now == 1; }))
+    << to_string(stats_of(a));
+  caf::anon_send(s, go_atom::value); // waits: the sender is suspended
+  pa.hold->open();
+  ASSERT_TRUE(eventually([&] { return pa.rec->of(5) == iota(0, 1); }));
+  ASSERT_TRUE(eventually([&] { return stats_of(b).parked_now == 1; }))
+    << to_string(stats_of(b));
+  pb.hold->open();
+  ASSERT_TRUE(eventually([&] { return pb.rec->of(5) == iota(1, 2); }));
+  for (auto* x : {&a, &b}) {
+    auto st = stats_of(*x);
+    EXPECT_EQ(st.parked_total, 1u) << to_string(st);
+    EXPECT_EQ(st.dead_lettered, 0u) << to_string(st);
+    EXPECT_EQ(st.overcommitted, 0u) << to_string(st);
+  }
+  shutdown(fx.sys(), {a, b});
+}
+
 TEST(skip, held_messages_stay_within_the_drop_oldest_bound) {
   system_fixture fx;
   auto a = sluice::spawn(

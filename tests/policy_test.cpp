@@ -818,4 +818,125 @@ TEST_P(matrix, listed_by_name_while_alive) {
 
 INSTANTIATE_TEST_SUITE_P(mailboxes, matrix, matrix_values(), matrix_name);
 
+// -- the error a lost request gets, for each way a block mailbox refuses -------
+
+/// The sluice error code a request got, or -1 (with a failure) otherwise.
+int sluice_code(caf::actor_system& sys, const caf::error& e) {
+  if (!e || e.category() != sluice::error_category) {
+    ADD_FAILURE() << "not a sluice error: " << sys.render(e);
+    return -1;
+  }
+  return e.code();
+}
+
+/// A plain CAF actor (unmanaged) beyond the overcommit allowance: its
+/// request is dead-lettered and answered with sluice::sec::dead_lettered.
+TEST(request_errors, unmanaged_beyond_the_allowance_gets_dead_lettered) {
+  dead_letters dl;
+  system_fixture fx;
+  fx.rt().set_dead_letter_hook(dl.hook());
+  sink_probe p;
+  auto a
+    = spawn_sink(fx.sys(), sluice::mailbox::block(1).with_overcommit(1), p);
+  hold(a, p);
+  fill(a, 1);
+  auto err = std::make_shared<std::pair<std::mutex, std::vector<caf::error>>>();
+  auto plain = fx.sys().spawn([=](caf::event_based_actor* self) {
+    for (int i = 0; i < 2; ++i) // the first is overcommitted, the second not
+      self->request(a, caf::infinite, ping_atom::value)
+        .then([](int) {},
+              [=](caf::error& e) {
+                std::lock_guard<std::mutex> guard{err->first};
+                err->second.push_back(e);
+              });
+  });
+  auto errors = [&] {
+    std::lock_guard<std::mutex> guard{err->first};
+    return err->second;
+  };
+  ASSERT_TRUE(eventually([&] { return errors().size() == 1; }));
+  EXPECT_EQ(sluice_code(fx.sys(), errors()[0]),
+            static_cast<int>(sluice::sec::dead_lettered));
+  auto s = stats_of(a);
+  EXPECT_EQ(s.overcommitted, 1u);
+  EXPECT_EQ(s.dead_lettered, 1u);
+  EXPECT_EQ(dl.count(loss::overcommit), 1u);
+  p.hold->open();
+  EXPECT_TRUE(eventually([&] { return stats_of(a).queued() == 0; }));
+  EXPECT_EQ(errors().size(), 1u) << "the overcommitted request is answered";
+  shutdown(fx.sys(), {a, plain});
+}
+
+/// A sluice actor beyond its park limit: the request is answered with
+/// sluice::sec::would_block; the one within the limit stays parked and is
+/// answered once admitted.
+TEST(request_errors, beyond_the_park_limit_gets_would_block) {
+  system_fixture fx;
+  sink_probe p;
+  auto a
+    = spawn_sink(fx.sys(), sluice::mailbox::block(1).with_park_limit(1), p);
+  hold(a, p);
+  fill(a, 1);
+  struct results {
+    std::mutex mtx;
+    std::vector<int> values;
+    std::vector<caf::error> errors;
+  };
+  auto r = std::make_shared<results>();
+  auto requester = sluice::spawn(
+    fx.sys(), sluice::mailbox::block(8), [=](sluice::actor* self) {
+      for (int i = 0; i < 2; ++i)
+        self->request(a, caf::infinite, ping_atom::value)
+          .then(
+            [=](int x) {
+              std::lock_guard<std::mutex> guard{r->mtx};
+              r->values.push_back(x);
+            },
+            [=](caf::error& e) {
+              std::lock_guard<std::mutex> guard{r->mtx};
+              r->errors.push_back(e);
+            });
+      return caf::behavior{[](int) {}};
+    });
+  auto count = [&] {
+    std::lock_guard<std::mutex> guard{r->mtx};
+    return r->values.size() + r->errors.size();
+  };
+  ASSERT_TRUE(eventually([&] { return count() == 1; }));
+  {
+    std::lock_guard<std::mutex> guard{r->mtx};
+    ASSERT_EQ(r->errors.size(), 1u);
+    EXPECT_EQ(sluice_code(fx.sys(), r->errors[0]),
+              static_cast<int>(sluice::sec::would_block));
+  }
+  EXPECT_EQ(stats_of(a).would_block, 1u);
+  EXPECT_EQ(stats_of(a).parked_now, 1u);
+  p.hold->open();
+  ASSERT_TRUE(eventually([&] { return count() == 2; }));
+  std::lock_guard<std::mutex> guard{r->mtx};
+  EXPECT_EQ(r->values.size(), 1u) << "the parked request was answered";
+  shutdown(fx.sys(), {a, requester});
+}
+
+/// A managed thread (here a caf::scoped_actor on the test's own thread)
+/// whose request waits out the block-timeout gets sluice::sec::timed_out.
+TEST(request_errors, thread_timeout_gets_timed_out) {
+  system_fixture fx;
+  sink_probe p;
+  auto a = spawn_sink(fx.sys(),
+                      sluice::mailbox::block(1).with_block_timeout(50ms), p);
+  hold(a, p);
+  fill(a, 1);
+  caf::scoped_actor self{fx.sys()};
+  caf::error got;
+  self->request(a, 10s, ping_atom::value)
+    .receive([](int) { ADD_FAILURE() << "answered although full"; },
+             [&](caf::error& e) { got = e; });
+  EXPECT_EQ(sluice_code(fx.sys(), got),
+            static_cast<int>(sluice::sec::timed_out));
+  EXPECT_EQ(stats_of(a).timed_out, 1u);
+  p.hold->open();
+  shutdown(fx.sys(), {a});
+}
+
 } // namespace

@@ -106,6 +106,46 @@ TEST(runtime, unused_overrides_name_mailboxes_never_created) {
   shutdown(fx.sys(), {a});
 }
 
+/// At shutdown the runtime tells the user, on stderr, which overrides
+/// named a mailbox that was never created (a typo in the config file).
+TEST(runtime, shutdown_reports_unused_overrides_on_stderr) {
+  std::string err;
+  {
+    system_fixture fx([](sluice::config& cfg) {
+      cfg.set("sluice.overrides",
+              std::vector<std::string>{"used.capacity:5", "tpyo.capacity:5"});
+    });
+    sink_probe p;
+    auto a = spawn_sink(fx.sys(), mailbox::block(1).named("used"), p);
+    shutdown(fx.sys(), {a});
+    testing::internal::CaptureStderr();
+  } // ~runtime
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("sluice: config override for mailbox 'tpyo' matched no "
+                     "mailbox"),
+            std::string::npos)
+    << err;
+  EXPECT_EQ(err.find("'used'"), std::string::npos) << err;
+}
+
+/// A bad sluice.* value stops startup: constructing the runtime throws
+/// config_error naming the key and the value.
+TEST(runtime, bad_config_stops_startup_naming_key_and_value) {
+  sluice::config cfg;
+  cfg.set("scheduler.max-threads", 1);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  cfg.set("sluice.default-capacity", 0);
+  caf::actor_system sys{cfg};
+  try {
+    sluice::runtime rt{sys};
+    ADD_FAILURE() << "capacity 0 accepted";
+  } catch (const sluice::config_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("sluice.default-capacity"), std::string::npos) << what;
+    EXPECT_NE(what.find("0"), std::string::npos) << what;
+  }
+}
+
 TEST(runtime, requires_a_configured_system) {
   caf::actor_system_config cfg; // no sluice::configure
   cfg.set("scheduler.max-threads", 1);

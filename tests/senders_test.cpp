@@ -167,6 +167,106 @@ TEST(actor_sender, plain_self_send_parks_at_a_full_block_mailbox) {
   shutdown(fx.sys(), {a, sender});
 }
 
+/// The sender's own code learns what became of each parked message: one
+/// parked at each of two full targets; the first is admitted once its
+/// target drains (accepted, naming that target), the second target dies
+/// with the message still parked (closed). Without the handler the outcomes
+/// would reach only the targets' dead-letter hooks.
+TEST(actor_sender, park_handler_sees_each_parked_messages_outcome) {
+  // two receivers held in handlers take two workers: the sender needs a third
+  system_fixture fx(
+    [](sluice::config& cfg) { cfg.set("scheduler.max-threads", 4); });
+  sink_probe pa;
+  sink_probe pb;
+  auto a = spawn_sink(fx.sys(), small_block(1), pa);
+  auto b = spawn_sink(fx.sys(), small_block(1), pb);
+  for (auto* x : {&a, &b}) {
+    hold(*x, x == &a ? pa : pb);
+    fill(*x, 1);
+  }
+  struct seen {
+    std::mutex mtx;
+    std::vector<std::pair<send_status, caf::actor_addr>> outcomes;
+  };
+  auto log = std::make_shared<seen>();
+  auto sender = sluice::spawn(
+    fx.sys(), mailbox::block(8), [=](sluice::actor* self) -> caf::behavior {
+      self->set_park_handler([=](send_status st, const caf::actor_addr& to) {
+        std::lock_guard<std::mutex> guard{log->mtx};
+        log->outcomes.emplace_back(st, to);
+      });
+      return {
+        [=](go_atom) {
+          EXPECT_EQ(sluice::send(self, a, 3, 0).status(), send_status::parked);
+          EXPECT_EQ(sluice::send(self, b, 3, 1).status(), send_status::parked);
+        },
+      };
+    });
+  auto outcomes = [&] {
+    std::lock_guard<std::mutex> guard{log->mtx};
+    return log->outcomes;
+  };
+  caf::anon_send(sender, go_atom::value);
+  ASSERT_TRUE(eventually([&] {
+    return stats_of(a).parked_now == 1 && stats_of(b).parked_now == 1;
+  }));
+  EXPECT_TRUE(outcomes().empty());
+  pa.hold->open(); // a drains: the parked message is admitted
+  ASSERT_TRUE(eventually([&] { return pa.rec->of(3).size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == 1; }));
+  EXPECT_EQ(outcomes()[0].first, send_status::accepted);
+  EXPECT_EQ(outcomes()[0].second, a.address());
+  EXPECT_TRUE(stats_of(sender).suspended_now) << "still parked at b";
+  caf::anon_send_exit(b, caf::exit_reason::kill); // handled before the filler
+  pb.hold->open();
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == 2; }))
+    << outcomes().size();
+  EXPECT_EQ(outcomes()[1].first, send_status::closed);
+  EXPECT_EQ(outcomes()[1].second, b.address());
+  EXPECT_TRUE(pb.rec->of(3).empty());
+  EXPECT_TRUE(eventually([&] { return !stats_of(sender).suspended_now; }));
+  shutdown(fx.sys(), {a, sender});
+}
+
+/// The handle-based calls reach the sluice actor behind a caf::actor, and
+/// refuse (changing nothing) for anything else.
+TEST(any_sender, reconfigure_and_hook_by_handle) {
+  dead_letters rt_dl;
+  dead_letters mb_dl;
+  system_fixture fx;
+  fx.rt().set_dead_letter_hook(rt_dl.hook());
+  sink_probe p;
+  auto a = spawn_sink(fx.sys(), mailbox::block(4).named("by_handle"), p);
+  ASSERT_TRUE(sluice::set_dead_letter_hook(a, mb_dl.hook()));
+  ASSERT_TRUE(sluice::reconfigure(a, mailbox::drop_newest(2)));
+  auto cfg = config_of(a);
+  EXPECT_EQ(cfg.policy, sluice::policy::drop_newest);
+  EXPECT_EQ(cfg.capacity, 2u);
+  hold(a, p);
+  for (int i = 0; i < 5; ++i)
+    caf::anon_send(a, 1, i); // 2 queued, 3 dropped
+  EXPECT_EQ(mb_dl.seqs(loss::dropped, 1), iota(2, 5));
+  EXPECT_EQ(rt_dl.size(), 0u);
+  // an invalid change is refused with the field named, nothing changed
+  auto too_wide = mailbox::blank();
+  too_wide.set_policy(sluice::policy::credit).set_window(4); // capacity: 2
+  try {
+    sluice::reconfigure(a, too_wide);
+    ADD_FAILURE() << "window 4 > capacity 2 accepted";
+  } catch (const sluice::invalid_mailbox& e) {
+    EXPECT_NE(std::string{e.what()}.find("window"), std::string::npos)
+      << e.what();
+  }
+  EXPECT_EQ(config_of(a).policy, sluice::policy::drop_newest);
+  // not a sluice actor, or no actor at all
+  auto plain = fx.sys().spawn([] { return caf::behavior{[](int) {}}; });
+  EXPECT_FALSE(sluice::reconfigure(plain, mailbox::block(1)));
+  EXPECT_FALSE(sluice::set_dead_letter_hook(plain, mb_dl.hook()));
+  EXPECT_FALSE(sluice::reconfigure(caf::actor{}, mailbox::block(1)));
+  p.hold->open();
+  shutdown(fx.sys(), {a, plain});
+}
+
 /// One handler sends more than the park limit: sluice::send answers
 /// would_block with the message handed back; a plain send at the limit
 /// becomes a dead letter (loss::would_block).

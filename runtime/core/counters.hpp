@@ -437,7 +437,7 @@ struct counters {
   counter closed;            // the mailbox was closed (target died)
   counter dead_lettered;     // unmanaged sender beyond overcommit
   counter discarded_on_exit; // still queued when the actor terminated
-  counter held_discarded;    // skipped (held) and never handled at exit
+  counter held_discarded;    // taken (held or in the batch), never handled
   counter overcommitted;     // unmanaged admitted over capacity
   counter self_overcapacity; // self-sends admitted over capacity
   counter parked_total;      // messages parked by sluice actor senders
