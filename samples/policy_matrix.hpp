@@ -251,9 +251,15 @@ inline result run_one(caf::actor_system& sys, sluice::policy p,
     if (sh->source_done.load(std::memory_order_acquire) == 1
         && handled + lost_now() >= ps.messages)
       break;
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("policy_matrix: " + std::string{to_string(p)}
-                               + " run did not finish within the timeout");
+    if (std::chrono::steady_clock::now() > deadline) {
+      // stop the pipeline first: the runtime's destructor waits for it
+      for (auto& a : {source, stage, sink})
+        caf::anon_send_exit(a, caf::exit_reason::kill);
+      throw std::runtime_error(
+        "policy_matrix: " + std::string{to_string(p)}
+        + " run did not finish within " + std::to_string(ps.timeout.count())
+        + " s (stuck: " + sluice::to_string(*sluice::stats(stage)) + ")");
+    }
     std::this_thread::sleep_for(200us);
   }
   auto end = std::chrono::steady_clock::now();
