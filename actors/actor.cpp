@@ -216,10 +216,10 @@ actor::~actor() {
 // -- sluice API ----------------------------------------------------------------
 
 mailbox_stats actor::stats() const {
+  // counters and gauges only: no lock, so the runtime's listing (and the
+  // stall supervisor's sampling) never waits for a mailbox
   auto s = snapshot(core_.stats());
-  auto cfg = core_.config();
   s.name = name_;
-  s.policy = cfg.policy;
   // relaxed: an estimate for monitoring only
   auto c = control_pending_.load(std::memory_order_relaxed);
   s.control_depth = c > 0 ? static_cast<std::uint64_t>(c) : 0;

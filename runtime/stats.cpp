@@ -7,6 +7,7 @@ namespace sluice {
 mailbox_stats snapshot(const core::counters& c) {
   mailbox_stats s;
   s.capacity = c.capacity.get();
+  s.policy = static_cast<sluice::policy>(c.policy_code.get());
   s.depth = c.depth.get();
   s.held = c.held.get();
   s.high_watermark = c.high_watermark.get();

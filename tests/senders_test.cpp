@@ -242,6 +242,9 @@ TEST(any_sender, reconfigure_and_hook_by_handle) {
   auto cfg = config_of(a);
   EXPECT_EQ(cfg.policy, sluice::policy::drop_newest);
   EXPECT_EQ(cfg.capacity, 2u);
+  // stats read gauges without the mailbox's lock: they follow the change
+  EXPECT_EQ(stats_of(a).policy, sluice::policy::drop_newest);
+  EXPECT_EQ(stats_of(a).capacity, 2u);
   hold(a, p);
   for (int i = 0; i < 5; ++i)
     caf::anon_send(a, 1, i); // 2 queued, 3 dropped

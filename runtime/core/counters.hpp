@@ -447,6 +447,7 @@ struct counters {
 
   // -- gauges ----------------------------------------------------------------
   alignas(64) counter capacity;
+  counter policy_code;    // sluice::policy as an integer, set with capacity
   counter held;           // skipped messages kept by the actor
   counter parked_now;     // messages parked here right now
   counter blocked_now;    // threads blocked here right now

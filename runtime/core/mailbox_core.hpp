@@ -251,6 +251,7 @@ public:
     : cfg_(cfg),
       queue_(std::min(cfg.capacity + cfg.overcommit, initial_reserve)) {
     stats_.capacity.set(cfg.capacity);
+    stats_.policy_code.set(static_cast<std::uint64_t>(cfg.policy));
     update_gate_locked(); // no other thread sees the core yet
   }
 
@@ -764,6 +765,7 @@ public:
     auto old = cfg_.policy;
     cfg_ = cfg;
     stats_.capacity.set(cfg.capacity);
+    stats_.policy_code.set(static_cast<std::uint64_t>(cfg.policy));
     if (old == policy::credit && cfg.policy != policy::credit) {
       for (auto& l : leases_) {
         drop_lease_locked(*l);
