@@ -227,6 +227,10 @@ mailbox_stats actor::stats() const {
 }
 
 void actor::reconfigure(const sluice::mailbox& m) {
+  // Callers on different threads (the supervisor shedding load, the actor
+  // itself) must not merge over the same old settings: one at a time. The
+  // effects (dead-letter hooks: user code) run after the lock is released.
+  std::unique_lock<std::mutex> guard{reconfigure_mtx_};
   auto cur = core_.config();
   // A window `m` leaves unset follows a smaller capacity: the current window
   // must not turn "capacity 2" into "window 8 exceeds capacity 2".
@@ -243,6 +247,7 @@ void actor::reconfigure(const sluice::mailbox& m) {
   next.name = name_;
   effects fx;
   auto wake = core_.reconfigure(next, fx);
+  guard.unlock();
   dispatch(fx);
   if (wake)
     post_drain(nullptr);
@@ -475,13 +480,9 @@ void actor::note_parked() {
   }
 }
 
-void actor::on_park_outcome(send_status st, const caf::actor_addr& target) {
+void actor::on_park_outcome() {
   if (parked_out_ == 0)
     return;
-  if (park_handler_) {
-    auto f = park_handler_; // the handler may replace itself
-    f(st, target);
-  }
   if (--parked_out_ == 0) {
     auto d = std::chrono::steady_clock::now() - suspended_since_;
     core_.stats().suspended_ns.add(static_cast<std::uint64_t>(
@@ -543,24 +544,24 @@ caf::invoke_message_result actor::consume(caf::mailbox_element& x) {
   };
   if (is_token(c, drain_atom::value, atom_token))
     return token_done(drain());
+  // The park handler and writable callbacks are user code: like any message
+  // they wait while the actor awaits a response. The tokens themselves are
+  // always taken (a skipped token would sit in CAF's cache of its own queue,
+  // which a response of another priority never retries); the calls wait in
+  // user_calls_ and run in arrival order once no response is awaited.
   if (is_token(c, park_atom::value, park_token)) {
-    // The handler is user code: like the writable callback it waits while
-    // the actor awaits a response (CAF retries the token afterwards).
-    if (park_handler_ && !awaited_responses_.empty())
-      return caf::invoke_message_result::skipped;
-    on_park_outcome(static_cast<send_status>(c.get_as<std::int32_t>(1)),
-                    c.get_as<caf::actor_addr>(2));
+    if (park_handler_)
+      user_calls_.push_back(
+        {false, static_cast<send_status>(c.get_as<std::int32_t>(1)),
+         c.get_as<caf::actor_addr>(2), 0});
+    on_park_outcome(); // the suspension ends now, whatever the handler does
+    run_user_calls();
     return token_done(false);
   }
   if (is_token(c, writable_atom::value, writable_token)) {
-    // The callback is user code: like any message it waits while the actor
-    // awaits a response (CAF caches the token and retries it afterwards).
-    if (!awaited_responses_.empty())
-      return caf::invoke_message_result::skipped;
-    on_writable(c.get_as<std::uint64_t>(1));
-    // the callback may have changed the behavior: retry skipped messages
-    retry_skipped_ = retry_skipped_ || !skipped_.empty();
-    maybe_resume_drain();
+    user_calls_.push_back(
+      {true, send_status::accepted, {}, c.get_as<std::uint64_t>(1)});
+    run_user_calls();
     return token_done(false);
   }
   auto res = super::consume(x);
@@ -573,7 +574,29 @@ caf::invoke_message_result actor::consume(caf::mailbox_element& x) {
     retry_skipped_ = retry_skipped_ || !skipped_.empty();
     maybe_resume_drain();
   }
+  if (!user_calls_.empty()) // the awaited response may have arrived
+    run_user_calls();
   return res;
+}
+
+void actor::run_user_calls() {
+  bool ran = false;
+  while (!user_calls_.empty() && awaited_responses_.empty() && alive()) {
+    auto call = std::move(user_calls_.front());
+    user_calls_.pop_front();
+    ran = true;
+    if (call.writable) {
+      on_writable(call.endpoint);
+    } else if (park_handler_) {
+      auto f = park_handler_; // the handler may replace itself
+      f(call.outcome, call.target);
+    }
+  }
+  if (!ran)
+    return;
+  // the user code may have changed the behavior: retry skipped messages
+  retry_skipped_ = retry_skipped_ || !skipped_.empty();
+  maybe_resume_drain();
 }
 
 void actor::maybe_resume_drain() {
@@ -748,6 +771,7 @@ bool actor::cleanup(caf::error&& reason, caf::execution_unit* host) {
     }
   endpoints_.clear();
   park_handler_ = nullptr; // it may hold handles (to this actor, too)
+  user_calls_.clear();
   if (parked_out_ > 0) {
     auto d = std::chrono::steady_clock::now() - suspended_since_;
     core_.stats().suspended_ns.add(static_cast<std::uint64_t>(

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 #include <caf/detail/disposer.hpp>
@@ -173,7 +174,10 @@ private:
   /// Reports a lost message to the dead-letter hook; a request gets the
   /// error response for `why`.
   void lose(caf::mailbox_element_ptr ptr, loss why);
-  void on_park_outcome(send_status st, const caf::actor_addr& target);
+  /// A parked message's outcome arrived: ends the suspension with the last.
+  void on_park_outcome();
+  /// Runs the waiting user calls unless a response is awaited.
+  void run_user_calls();
   void on_writable(std::uint64_t endpoint_id);
   void note_parked();
 
@@ -186,7 +190,16 @@ private:
   std::atomic<std::int64_t> control_pending_{0};
 
   std::shared_ptr<const dead_letter_hook> hook_; // atomic_load/atomic_store
-  park_handler park_handler_;                    // actor thread only
+  std::mutex reconfigure_mtx_; // serializes reconfigure() callers
+  park_handler park_handler_;  // actor thread only
+  /// A park outcome for park_handler_ or a writable callback to run.
+  struct user_call {
+    bool writable;
+    send_status outcome;
+    caf::actor_addr target;
+    std::uint64_t endpoint;
+  };
+  std::deque<user_call> user_calls_; // actor thread only
 
   // -- actor thread only -------------------------------------------------------
   std::size_t drain_batch_;

@@ -352,7 +352,8 @@ TEST(credit, wait_writable_never_blocks_caf_threads_or_actors) {
   thread_group ts;
   std::atomic<bool> got{false};
   ts.spawn([&] { got = ep.wait_writable(30s); });
-  hog.close(); // returns the whole window
+  std::this_thread::sleep_for(20ms); // most likely waiting by now
+  hog.close();                       // returns the whole window
   ts.join();
   EXPECT_TRUE(got.load());
   ep.close();
@@ -689,6 +690,39 @@ TEST(reconfigure, credit_to_block_endpoints_send_as_their_owner) {
 
 /// Policies flip while managed threads send: every message is accounted
 /// for exactly once (taken and handled, taken and evicted, or handed back).
+/// Two threads change different fields of one live mailbox at once (say
+/// the supervisor shedding load while the application tunes overcommit):
+/// neither may undo the other's change by merging over stale settings.
+TEST(reconfigure, concurrent_callers_never_undo_each_other) {
+  system_fixture fx;
+  sink_probe p;
+  auto a = spawn_sink(fx.sys(), mailbox::block(1).with_overcommit(0), p);
+  constexpr int rounds = 2000;
+  std::atomic<int> undone{0};
+  thread_group ts;
+  ts.spawn([&] {
+    for (int i = 1; i <= rounds; ++i) {
+      sluice::reconfigure(
+        a, mailbox::blank().set_capacity(static_cast<std::size_t>(i)));
+      if (config_of(a).capacity < static_cast<std::size_t>(i))
+        ++undone; // only this thread raises the capacity
+    }
+  });
+  ts.spawn([&] {
+    for (int i = 1; i <= rounds; ++i) {
+      sluice::reconfigure(
+        a, mailbox::blank().set_overcommit(static_cast<std::size_t>(i)));
+      if (config_of(a).overcommit < static_cast<std::size_t>(i))
+        ++undone; // only this thread raises the overcommit
+    }
+  });
+  ts.join();
+  EXPECT_EQ(undone.load(), 0);
+  EXPECT_EQ(config_of(a).capacity, static_cast<std::size_t>(rounds));
+  EXPECT_EQ(config_of(a).overcommit, static_cast<std::size_t>(rounds));
+  shutdown(fx.sys(), {a});
+}
+
 TEST(reconfigure, concurrent_changes_keep_the_accounting_exact) {
   dead_letters dl;
   system_fixture fx;

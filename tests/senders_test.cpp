@@ -228,6 +228,70 @@ TEST(actor_sender, park_handler_sees_each_parked_messages_outcome) {
   shutdown(fx.sys(), {a, sender});
 }
 
+/// A parked sender that then awaits a high-priority response: its park
+/// outcome arrives during the await. The handler waits until the response
+/// is in (user code never runs during an await), but the suspension ends
+/// at once, and after the response the actor drains its own lane again.
+/// (A token left in CAF's skip cache of the normal queue would never be
+/// retried by a response from the urgent queue: the actor would stall.)
+TEST(actor_sender, park_outcome_during_a_high_priority_await) {
+  system_fixture fx(
+    [](sluice::config& cfg) { cfg.set("scheduler.max-threads", 4); });
+  sink_probe p;
+  auto b = spawn_sink(fx.sys(), small_block(1), p);
+  hold(b, p);
+  fill(b, 1);
+  auto answer = std::make_shared<gate>();
+  auto c = fx.sys().spawn([=] {
+    return caf::behavior{[=](ping_atom) {
+      answer->wait();
+      return 1;
+    }};
+  });
+  struct seen {
+    std::atomic<int> outcomes{0};
+    std::atomic<int> outcomes_before_reply{-1};
+    std::atomic<int> replies{0};
+    std::atomic<int> ints{0};
+  };
+  auto log = std::make_shared<seen>();
+  auto a = sluice::spawn(
+    fx.sys(), mailbox::block(8), [=](sluice::actor* self) -> caf::behavior {
+      self->set_park_handler([=](send_status st, const caf::actor_addr&) {
+        EXPECT_EQ(st, send_status::accepted);
+        ++log->outcomes;
+      });
+      return {
+        [=](go_atom) {
+          EXPECT_EQ(sluice::send(self, b, 3, 0).status(), send_status::parked);
+          self->request<caf::message_priority::high>(c, 30s, ping_atom::value)
+            .await([=](int) {
+              log->outcomes_before_reply = log->outcomes.load();
+              ++log->replies;
+            });
+        },
+        [=](int) { ++log->ints; },
+      };
+    });
+  caf::anon_send(a, go_atom::value);
+  ASSERT_TRUE(eventually([&] { return stats_of(b).parked_now == 1; }));
+  caf::anon_send(a, 1); // ordinary: waits while a is parked and awaiting
+  p.hold->open();       // b drains: the parked message is admitted
+  ASSERT_TRUE(eventually([&] { return p.rec->of(3).size() == 1; }));
+  EXPECT_TRUE(eventually([&] { return !stats_of(a).suspended_now; }))
+    << "the suspension ends when the outcome arrives";
+  std::this_thread::sleep_for(20ms); // give it a chance to misbehave
+  EXPECT_EQ(log->outcomes.load(), 0) << "no user code during the await";
+  EXPECT_EQ(log->ints.load(), 0) << "no ordinary message during the await";
+  answer->open();
+  ASSERT_TRUE(eventually([&] { return log->ints.load() == 1; }))
+    << "the actor drains again after the response";
+  EXPECT_EQ(log->replies.load(), 1);
+  EXPECT_EQ(log->outcomes_before_reply.load(), 0);
+  EXPECT_EQ(log->outcomes.load(), 1);
+  shutdown(fx.sys(), {a, b, c});
+}
+
 /// The handle-based calls reach the sluice actor behind a caf::actor, and
 /// refuse (changing nothing) for anything else.
 TEST(any_sender, reconfigure_and_hook_by_handle) {
