@@ -736,10 +736,12 @@ TEST(reconfigure, concurrent_changes_keep_the_accounting_exact) {
   thread_group ts;
   for (int s = 0; s < senders; ++s) {
     reps.push_back(std::make_unique<sender_report>());
-    ts.spawn([&, s] {
+    // the report itself, not reps[s]: a later push_back may move the buffer
+    auto* rep = reps.back().get();
+    ts.spawn([&, s, rep] {
       for (int i = 0; i < n; ++i)
-        reps[s]->note(sluice::send(sluice::this_thread, a, s, i).status());
-      reps[s]->finish();
+        rep->note(sluice::send(sluice::this_thread, a, s, i).status());
+      rep->finish();
     });
   }
   ts.spawn([&] {

@@ -57,7 +57,10 @@ TEST_P(matrix, managed_threads_fifo_and_accounting) {
   thread_group ts;
   for (int s = 0; s < senders; ++s) {
     reps.push_back(std::make_unique<sender_report>());
-    ts.spawn([&, s] { send_all_from_thread(a, cfg.policy, s, n, *reps[s]); });
+    // the thread gets the report itself: a later push_back may move the
+    // vector's buffer while the thread runs
+    auto* rep = reps.back().get();
+    ts.spawn([&, s, rep] { send_all_from_thread(a, cfg.policy, s, n, *rep); });
   }
   ts.join();
   auto st = quiesce(a, p);
@@ -289,8 +292,8 @@ TEST_P(matrix, every_sender_kind_at_once) {
   thread_group ts;
   for (int s = 0; s < 2; ++s) {
     thread_reps.push_back(std::make_unique<sender_report>());
-    ts.spawn(
-      [&, s] { send_all_from_thread(a, cfg.policy, s, n, *thread_reps[s]); });
+    auto* rep = thread_reps.back().get(); // a later push_back may move it
+    ts.spawn([&, s, rep] { send_all_from_thread(a, cfg.policy, s, n, *rep); });
   }
   for (int s = 2; s < 4; ++s) {
     actor_reps.push_back(std::make_shared<sender_report>());
