@@ -302,7 +302,7 @@ void actor::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
   auto* raw = ptr.release();
   detail::core_type::offer_result res;
   // Room in the mailbox: the lock-free admission takes any sender alike, so
-  // who is sending matters only when it fails (offer() tries it first too).
+  // who is sending matters only when it declines.
   if (!core_.offer_fast(raw, res))
     res = offer_slow(raw, ctx);
   if (res.evicted != nullptr)
@@ -358,7 +358,7 @@ detail::core_type::offer_result actor::offer_slow(caf::mailbox_element* raw,
     max_wait = std::chrono::duration_cast<detail::core_type::clock::duration>(
       ctx->timeout);
   bool may_wait = ctx == nullptr || ctx->how == detail::send_ctx::mode::normal;
-  auto res = core_.offer(raw, who, key, max_wait, may_wait);
+  auto res = core_.offer_slow(raw, who, key, max_wait, may_wait);
   if (res.status == core::admit::park_needed) {
     res = core_.park(raw, key, caf::strong_actor_ptr{cur->ctrl()});
     if (res.status == core::admit::parked)

@@ -250,8 +250,7 @@ public:
   explicit mailbox_core(const resolved_mailbox& cfg)
     : cfg_(cfg),
       queue_(std::min(cfg.capacity + cfg.overcommit, initial_reserve)) {
-    stats_.capacity.set(cfg.capacity);
-    stats_.policy_code.set(static_cast<std::uint64_t>(cfg.policy));
+    publish_config_locked();
     update_gate_locked(); // no other thread sees the core yet
   }
 
@@ -319,6 +318,14 @@ public:
     offer_result res;
     if (offer_fast(elem, res))
       return res;
+    return offer_slow(elem, who, key, max_wait, may_wait);
+  }
+
+  /// offer() after offer_fast() declined `elem`: the locked path alone.
+  offer_result offer_slow(T* elem, sender_kind who, const void* key,
+                          clock::duration max_wait = clock::duration::max(),
+                          bool may_wait = true) {
+    offer_result res;
     auto guard = acquire();
     stats_.attempted.add();
     if (closed_) {
@@ -764,8 +771,7 @@ public:
     auto guard = acquire();
     auto old = cfg_.policy;
     cfg_ = cfg;
-    stats_.capacity.set(cfg.capacity);
-    stats_.policy_code.set(static_cast<std::uint64_t>(cfg.policy));
+    publish_config_locked();
     if (old == policy::credit && cfg.policy != policy::credit) {
       for (auto& l : leases_) {
         drop_lease_locked(*l);
@@ -1152,6 +1158,12 @@ private:
     queue_.push_back(slot{elem, from, ts});
     stats_.accepted.add();
     publish_depth_locked();
+  }
+
+  /// Publishes cfg_'s capacity and policy for lock-free stats readers.
+  void publish_config_locked() noexcept {
+    stats_.capacity.set(cfg_.capacity);
+    stats_.policy_code.set(static_cast<std::uint64_t>(cfg_.policy));
   }
 
   /// Publishes the held gauge (the admission gate keeps the high watermark).
