@@ -697,29 +697,31 @@ TEST(reconfigure, concurrent_callers_never_undo_each_other) {
   system_fixture fx;
   sink_probe p;
   auto a = spawn_sink(fx.sys(), mailbox::block(1).with_overcommit(0), p);
-  constexpr int rounds = 2000;
+  constexpr std::size_t rounds = 2000;
   std::atomic<int> undone{0};
+  // raises one field 1..rounds; only this thread raises that field, so
+  // reading back less than it just set means another caller undid it
+  auto raise = [&](mailbox& (mailbox::*set)(std::size_t),
+                   std::size_t sluice::resolved_mailbox::*field) {
+    for (std::size_t i = 1; i <= rounds; ++i) {
+      auto m = mailbox::blank();
+      (m.*set)(i);
+      sluice::reconfigure(a, m);
+      if (config_of(a).*field < i)
+        ++undone;
+    }
+  };
   thread_group ts;
   ts.spawn([&] {
-    for (int i = 1; i <= rounds; ++i) {
-      sluice::reconfigure(
-        a, mailbox::blank().set_capacity(static_cast<std::size_t>(i)));
-      if (config_of(a).capacity < static_cast<std::size_t>(i))
-        ++undone; // only this thread raises the capacity
-    }
+    raise(&mailbox::set_capacity, &sluice::resolved_mailbox::capacity);
   });
   ts.spawn([&] {
-    for (int i = 1; i <= rounds; ++i) {
-      sluice::reconfigure(
-        a, mailbox::blank().set_overcommit(static_cast<std::size_t>(i)));
-      if (config_of(a).overcommit < static_cast<std::size_t>(i))
-        ++undone; // only this thread raises the overcommit
-    }
+    raise(&mailbox::set_overcommit, &sluice::resolved_mailbox::overcommit);
   });
   ts.join();
   EXPECT_EQ(undone.load(), 0);
-  EXPECT_EQ(config_of(a).capacity, static_cast<std::size_t>(rounds));
-  EXPECT_EQ(config_of(a).overcommit, static_cast<std::size_t>(rounds));
+  EXPECT_EQ(config_of(a).capacity, rounds);
+  EXPECT_EQ(config_of(a).overcommit, rounds);
   shutdown(fx.sys(), {a});
 }
 
